@@ -1,0 +1,34 @@
+package io.replikon.storage;
+
+/**
+ * The kinds of entry a store holds. Each is a key space of its own (a RocksDB column family), so
+ * the same key bytes may be used in two columns without clashing.
+ *
+ * <p>Content-addressed columns ({@link #COMMITS}, {@link #CHUNKS}, {@link #BLOBS}) hold immutable
+ * entries keyed by their hash: writing one twice is harmless. The others hold what changes.
+ */
+public enum Column {
+  /** Commit values and the commit index, keyed by commit id. */
+  COMMITS("commits"),
+  /** Chunks of transactions and other small values, keyed by hash. */
+  CHUNKS("chunks"),
+  /** Large binary values, keyed by hash; stored apart from the small entries. */
+  BLOBS("blobs"),
+  /** The heads of each CRDT, keyed by address. */
+  HEADS("heads"),
+  /** Peer metadata: identity, subscriptions, configuration. */
+  META("meta"),
+  /** Applied-logs of realizers. */
+  APPLIED("applied");
+
+  private final String id;
+
+  Column(String id) {
+    this.id = id;
+  }
+
+  /** Returns the stable name of this column, as stored on disk. */
+  public String id() {
+    return id;
+  }
+}

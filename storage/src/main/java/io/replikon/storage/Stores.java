@@ -1,0 +1,29 @@
+package io.replikon.storage;
+
+/**
+ * Opens stores: the one entry point of this module.
+ *
+ * <p>RocksDB on disk is the default; the in-memory store implements the same contract for tests and
+ * transient peers and keeps nothing across a restart.
+ */
+public final class Stores {
+  private Stores() {}
+
+  /**
+   * Opens (or creates) the RocksDB store described by {@code config}.
+   *
+   * @throws io.replikon.error.ReplikonException {@code STORE_LOCKED} if another process or store
+   *     holds the directory (the message names the path and the holder), {@code NOT_A_STORE} if the
+   *     directory holds something else, {@code STORE_MISSING} if there is no store and
+   *     {@code createIfMissing} is false, {@code STORE_VERSION} on an unknown format version,
+   *     {@code STORE_IO} if RocksDB fails to open
+   */
+  public static Store open(StoreConfig config) {
+    throw new UnsupportedOperationException("not yet");
+  }
+
+  /** Returns a new, empty in-memory store. */
+  public static Store inMemory() {
+    throw new UnsupportedOperationException("not yet");
+  }
+}
