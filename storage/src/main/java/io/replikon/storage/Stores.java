@@ -24,6 +24,6 @@ public final class Stores {
 
   /** Returns a new, empty in-memory store. */
   public static Store inMemory() {
-    throw new UnsupportedOperationException("not yet");
+    return new MemoryStore();
   }
 }
