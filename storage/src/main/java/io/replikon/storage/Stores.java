@@ -19,7 +19,7 @@ public final class Stores {
    *     {@code STORE_IO} if RocksDB fails to open
    */
   public static Store open(StoreConfig config) {
-    throw new UnsupportedOperationException("not yet");
+    return RocksStore.open(java.util.Objects.requireNonNull(config, "config"));
   }
 
   /** Returns a new, empty in-memory store. */
