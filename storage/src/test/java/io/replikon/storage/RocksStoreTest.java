@@ -202,6 +202,21 @@ class RocksStoreTest {
   }
 
   @Test
+  void open_markerButNoDatabase_createsOnlyWhenAllowed() throws IOException {
+    Path dir = Files.createDirectory(temp.resolve("half-created"));
+    Files.writeString(dir.resolve(StoreDirectory.MARKER), "replikon store\nformat-version=1\n");
+
+    assertFails(() -> Stores.open(StoreConfig.at(dir).withCreateIfMissing(false)),
+        Reason.STORE_MISSING, dir.toString());
+    assertThat(dir.resolve("CURRENT")).doesNotExist();
+
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      store.put(Column.META, utf8("k"), utf8("v"));
+    }
+    assertThat(dir.resolve("CURRENT")).exists();
+  }
+
+  @Test
   void open_unknownFormatVersion_failsStoreVersion() throws IOException {
     Path dir = temp.resolve("store");
     Stores.open(StoreConfig.at(dir)).close();
