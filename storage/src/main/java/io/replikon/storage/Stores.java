@@ -1,10 +1,15 @@
 package io.replikon.storage;
 
+import java.util.Objects;
+
 /**
  * Opens stores: the one entry point of this module.
  *
  * <p>RocksDB on disk is the default; the in-memory store implements the same contract for tests and
  * transient peers and keeps nothing across a restart.
+ *
+ * <p>Thread-safe. {@link #open} blocks on disk I/O while it checks, locks and opens the directory;
+ * it never waits for a store held by someone else but fails at once.
  */
 public final class Stores {
   private Stores() {}
@@ -19,11 +24,11 @@ public final class Stores {
    *     {@code STORE_IO} if RocksDB fails to open
    */
   public static Store open(StoreConfig config) {
-    throw new UnsupportedOperationException("not yet");
+    return RocksStore.open(Objects.requireNonNull(config, "config"));
   }
 
   /** Returns a new, empty in-memory store. */
   public static Store inMemory() {
-    throw new UnsupportedOperationException("not yet");
+    return new MemoryStore();
   }
 }

@@ -1,0 +1,419 @@
+package io.replikon.storage;
+
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiPredicate;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/*
+ * Design note. One RocksDB database per store, one column family per Column (plus the default
+ * family RocksDB insists on), all sharing one LRU block cache and one Bloom filter. A Batch becomes
+ * one WriteBatch, so a write is atomic across columns; the WriteOptions chosen at open carry the
+ * durability. A scan iterates over an explicit snapshot, bounded above by the successor of its
+ * prefix so that RocksDB stops at the end of the range by itself. BLOBS uses BlobDB: values of
+ * 4 KiB and more live in blob files, out of the LSM tree and its compactions.
+ *
+ * Native objects must never be used after they are freed (that crashes the JVM rather than
+ * throwing). Every call therefore holds the read side of `lock` and checks `closed`; close() takes
+ * the write side, so it waits for running calls. Close order: column family handles, database,
+ * then options, filter and cache, then the directory lock. The directory lock is taken before
+ * RocksDB opens and released after it closes.
+ */
+
+/**
+ * The RocksDB store. Thread-safe; calls block on disk I/O. {@link #close()} waits for calls in
+ * progress, including scans whose visitors are still running.
+ */
+final class RocksStore implements Store {
+  /** Values of this size and more in {@link Column#BLOBS} go to blob files. */
+  static final long MIN_BLOB_BYTES = 4 << 10;
+  private static final int MAX_OPEN_FILES = 512;
+  private static final String DEFAULT_FAMILY = "default";
+
+  private final Path path;
+  private final Durability durability;
+  private final StoreDirectory directory;
+  private final LRUCache cache;
+  private final BloomFilter filter;
+  private final DBOptions dbOptions;
+  private final List<ColumnFamilyOptions> familyOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final Map<Column, ColumnFamilyHandle> columns;
+  private final WriteOptions writeOptions;
+  private final ReadOptions readOptions;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed; // guarded by lock
+
+  private RocksStore(Path path, Durability durability, StoreDirectory directory, LRUCache cache,
+      BloomFilter filter, DBOptions dbOptions, List<ColumnFamilyOptions> familyOptions,
+      RocksDB db, List<ColumnFamilyHandle> handles) {
+    this.path = path;
+    this.durability = durability;
+    this.directory = directory;
+    this.cache = cache;
+    this.filter = filter;
+    this.dbOptions = dbOptions;
+    this.familyOptions = familyOptions;
+    this.db = db;
+    this.handles = handles;
+    this.columns = new EnumMap<>(Column.class);
+    Column[] all = Column.values();
+    for (int i = 0; i < all.length; i++) {
+      columns.put(all[i], handles.get(i + 1)); // handle 0 is the default family
+    }
+    this.writeOptions = new WriteOptions();
+    switch (durability) {
+      case SYNC -> writeOptions.setSync(true);
+      case BATCH -> writeOptions.setSync(false);
+      case NONE -> writeOptions.setDisableWAL(true);
+      default -> throw new AssertionError(durability);
+    }
+    this.readOptions = new ReadOptions();
+  }
+
+  /** Opens or creates the store of {@code config}; see {@link Stores#open}. */
+  static RocksStore open(StoreConfig config) {
+    NativeLibrary.load();
+    StoreDirectory directory = StoreDirectory.open(config.directory(), config.createIfMissing());
+    Path path = directory.path();
+    boolean exists = StoreDirectory.hasDatabase(path);
+    if (!exists && !config.createIfMissing()) {
+      directory.close();
+      throw new ReplikonException(Reason.STORE_MISSING, "store " + path + " has a "
+          + StoreDirectory.MARKER + " file but no database; open it with creation allowed or"
+          + " check --store");
+    }
+    List<AutoCloseable> natives = new ArrayList<>();
+    try {
+      if (exists) {
+        checkFamilies(path);
+      }
+      LRUCache cache = add(natives, new LRUCache(config.blockCacheBytes()));
+      BloomFilter filter = add(natives, new BloomFilter(10, false));
+      BlockBasedTableConfig table = new BlockBasedTableConfig()
+          .setBlockCache(cache)
+          .setFilterPolicy(filter)
+          .setBlockSize(16 << 10)
+          .setCacheIndexAndFilterBlocks(config.blockCacheBytes() > 0)
+          .setPinL0FilterAndIndexBlocksInCache(config.blockCacheBytes() > 0);
+      DBOptions dbOptions = add(natives, new DBOptions()
+          .setCreateIfMissing(config.createIfMissing())
+          .setCreateMissingColumnFamilies(true)
+          .setMaxOpenFiles(MAX_OPEN_FILES)
+          .setMaxBackgroundJobs(2)
+          .setDbWriteBufferSize(64L << 20)
+          .setMaxTotalWalSize(128L << 20)
+          .setBytesPerSync(1L << 20)
+          .setKeepLogFileNum(4)
+          .setMaxLogFileSize(8L << 20));
+      List<ColumnFamilyOptions> familyOptions = new ArrayList<>();
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      ColumnFamilyOptions defaults = add(natives, familyOptions(table, false));
+      familyOptions.add(defaults);
+      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaults));
+      for (Column column : Column.values()) {
+        ColumnFamilyOptions options = add(natives, familyOptions(table, column == Column.BLOBS));
+        familyOptions.add(options);
+        descriptors.add(new ColumnFamilyDescriptor(
+            column.id().getBytes(StandardCharsets.UTF_8), options));
+      }
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      RocksDB db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+      return new RocksStore(path, config.durability(), directory, cache, filter, dbOptions,
+          familyOptions, db, handles);
+    } catch (RocksDBException e) {
+      closeAll(natives);
+      directory.close();
+      String message = String.valueOf(e.getMessage());
+      if (message.contains("While lock file")) {
+        throw new ReplikonException(Reason.STORE_LOCKED, "store " + path + " is in use by another"
+            + " RocksDB process (RocksDB lock file " + path.resolve("LOCK") + "): " + message
+            + "; stop that process or use another --store", e);
+      }
+      throw new ReplikonException(Reason.STORE_IO, "cannot open store " + path + ": " + message,
+          e);
+    } catch (RuntimeException | Error e) {
+      closeAll(natives);
+      directory.close();
+      throw e;
+    }
+  }
+
+  private static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, boolean blobs) {
+    ColumnFamilyOptions options = new ColumnFamilyOptions()
+        .setTableFormatConfig(table)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION)
+        .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+        .setLevelCompactionDynamicLevelBytes(true)
+        .setWriteBufferSize(16L << 20);
+    if (blobs) {
+      options.setEnableBlobFiles(true)
+          .setMinBlobSize(MIN_BLOB_BYTES)
+          .setBlobFileSize(256L << 20)
+          .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+          .setEnableBlobGarbageCollection(true);
+    }
+    return options;
+  }
+
+  /** Refuses a database with column families this code does not know (a newer format). */
+  private static void checkFamilies(Path path) throws RocksDBException {
+    List<byte[]> names;
+    try (Options options = new Options()) {
+      names = RocksDB.listColumnFamilies(options, path.toString());
+    }
+    for (byte[] name : names) {
+      String id = new String(name, StandardCharsets.UTF_8);
+      boolean known = id.equals(DEFAULT_FAMILY)
+          || Arrays.stream(Column.values()).anyMatch(c -> c.id().equals(id));
+      if (!known) {
+        throw new ReplikonException(Reason.STORE_VERSION, "store " + path + " has a column family '"
+            + id + "' that this replikon does not know; it was written by a newer version");
+      }
+    }
+  }
+
+  @Override
+  public Optional<byte[]> get(Column column, byte[] key) {
+    Objects.requireNonNull(key, "key");
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      return Optional.ofNullable(db.get(handle(column), readOptions, key));
+    } catch (RocksDBException e) {
+      throw failure("get from " + column.id(), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean contains(Column column, byte[] key) {
+    Objects.requireNonNull(key, "key");
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      return db.keyExists(handle(column), readOptions, key);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void write(Batch batch) {
+    Objects.requireNonNull(batch, "batch");
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      if (batch.isEmpty()) {
+        return;
+      }
+      try (WriteBatch writeBatch = new WriteBatch()) {
+        for (Batch.Op op : batch.ops()) {
+          if (op.isDelete()) {
+            writeBatch.delete(handle(op.column()), op.key());
+          } else {
+            writeBatch.put(handle(op.column()), op.key(), op.value());
+          }
+        }
+        db.write(writeOptions, writeBatch);
+      }
+    } catch (RocksDBException e) {
+      throw failure("write a batch of " + batch.size(), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public long scan(Column column, byte[] prefix, BiPredicate<byte[], byte[]> visitor) {
+    Objects.requireNonNull(prefix, "prefix");
+    Objects.requireNonNull(visitor, "visitor");
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      ColumnFamilyHandle handle = handle(column);
+      byte[] upper = Keys.successor(prefix);
+      Snapshot snapshot = db.getSnapshot();
+      try (ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+          Slice bound = upper == null ? null : new Slice(upper)) {
+        if (bound != null) {
+          options.setIterateUpperBound(bound);
+        }
+        try (RocksIterator it = db.newIterator(handle, options)) {
+          long visited = 0;
+          for (it.seek(prefix); it.isValid(); it.next()) {
+            byte[] key = it.key();
+            if (!Keys.startsWith(key, prefix)) {
+              break;
+            }
+            visited++;
+            if (!visitor.test(key, it.value())) {
+              break;
+            }
+          }
+          it.status();
+          return visited;
+        }
+      } finally {
+        db.releaseSnapshot(snapshot);
+      }
+    } catch (RocksDBException e) {
+      throw failure("scan " + column.id(), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void sync() {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      if (durability == Durability.BATCH) {
+        db.flushWal(true);
+      }
+    } catch (RocksDBException e) {
+      throw failure("sync the write-ahead log", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public Durability durability() {
+    return durability;
+  }
+
+  @Override
+  public String describe() {
+    return "rocksdb " + path + " (durability " + durability.name().toLowerCase(Locale.ROOT) + ")";
+  }
+
+  @Override
+  public void close() {
+    if (lock.getReadHoldCount() > 0) {
+      throw new IllegalStateException("close() called from inside a call on " + describe()
+          + " (a scan visitor?); close the store after the call returns");
+    }
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      RocksDBException failure = null;
+      try {
+        if (durability == Durability.BATCH) {
+          db.flushWal(true);
+        }
+      } catch (RocksDBException e) {
+        failure = e;
+      }
+      handles.forEach(ColumnFamilyHandle::close);
+      try {
+        db.closeE();
+      } catch (RocksDBException e) {
+        failure = failure == null ? e : failure;
+      }
+      writeOptions.close();
+      readOptions.close();
+      dbOptions.close();
+      familyOptions.forEach(ColumnFamilyOptions::close);
+      filter.close();
+      cache.close();
+      directory.close();
+      if (failure != null) {
+        throw failure("close", failure);
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new ReplikonException(Reason.STORE_CLOSED, "store " + path + " is closed");
+    }
+  }
+
+  private ColumnFamilyHandle handle(Column column) {
+    return columns.get(Objects.requireNonNull(column, "column"));
+  }
+
+  private ReplikonException failure(String what, RocksDBException e) {
+    return new ReplikonException(Reason.STORE_IO, "store " + path + ": cannot " + what + ": "
+        + e.getMessage(), e);
+  }
+
+  private static <T extends AutoCloseable> T add(List<AutoCloseable> natives, T object) {
+    natives.add(object);
+    return object;
+  }
+
+  private static void closeAll(List<AutoCloseable> natives) {
+    for (int i = natives.size() - 1; i >= 0; i--) {
+      try {
+        natives.get(i).close();
+      } catch (Exception e) {
+        // already failing; nothing more to release
+      }
+    }
+  }
+
+  /** Loads the RocksDB native library once per JVM. */
+  private static final class NativeLibrary {
+    private static final Throwable FAILURE = loadOnce();
+
+    private static Throwable loadOnce() {
+      try {
+        RocksDB.loadLibrary();
+        return null;
+      } catch (RuntimeException | LinkageError e) {
+        return e;
+      }
+    }
+
+    static void load() {
+      if (FAILURE != null) {
+        throw new ReplikonException(Reason.STORE_IO, "cannot load the RocksDB native library"
+            + " for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch")
+            + " (rocksdbjni, temporary directory " + System.getProperty("java.io.tmpdir")
+            + "): " + FAILURE, FAILURE);
+      }
+    }
+  }
+}
