@@ -14,6 +14,11 @@ public enum Column {
   CHUNKS("chunks"),
   /** Large binary values, keyed by hash; stored apart from the small entries. */
   BLOBS("blobs"),
+  /**
+   * The commit index of each CRDT: (address, position) to the commit id, its parents and what the
+   * index keeps about it, in the order commits entered, so a prefix scan yields parents first.
+   */
+  GRAPH("graph"),
   /** The heads of each CRDT, keyed by address. */
   HEADS("heads"),
   /** Peer metadata: identity, subscriptions, configuration. */
