@@ -1,0 +1,164 @@
+package io.replikon.cdvcs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.replikon.error.ReplikonException;
+import io.replikon.value.CanonicalCbor;
+import io.replikon.value.Hash;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A chunk: a list of transactions, at most {@link #MAX_BYTES} in its canonical encoding, stored
+ * under the hash of that encoding. Commits name their chunks, so a commit of 60,000 tweets is a
+ * small value plus about a hundred chunks, and nothing on the wire or in the store is unbounded.
+ *
+ * <p>Immutable; do not change {@code bytes}.
+ *
+ * @param id the hash of {@code bytes}
+ * @param bytes the canonical encoding of the list of transactions
+ * @param transactionCount how many transactions the chunk holds
+ */
+public record Chunk(Hash id, byte[] bytes, int transactionCount) {
+  /** The largest encoded chunk: 1 MiB. */
+  public static final int MAX_BYTES = 1 << 20;
+
+  /**
+   * Splits transactions into chunks of at most 1 MiB, in order, filling each chunk before starting
+   * the next. The encoding of a chunk is the encoding of the list of its transactions, so it is
+   * built from each transaction's encoding without encoding anything twice.
+   *
+   * @throws ReplikonException with reason {@code INVALID_INPUT} if one transaction alone does not
+   *     fit in a chunk (the message names it and its size)
+   */
+  public static List<Chunk> split(List<Transaction> transactions) {
+    List<Chunk> out = new ArrayList<>();
+    List<byte[]> pending = new ArrayList<>();
+    long pendingBytes = 0;
+    for (int i = 0; i < transactions.size(); i++) {
+      byte[] tx = CanonicalCbor.encode(transactions.get(i).toValue());
+      if (tx.length + headerSize(1) > MAX_BYTES) {
+        throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT,
+            "transaction " + i + " (" + transactions.get(i).fn() + ") is " + tx.length
+                + " bytes encoded; a chunk holds at most " + MAX_BYTES + " bytes");
+      }
+      if (pendingBytes + tx.length + headerSize(pending.size() + 1) > MAX_BYTES) {
+        out.add(of(pending, pendingBytes));
+        pending.clear();
+        pendingBytes = 0;
+      }
+      pending.add(tx);
+      pendingBytes += tx.length;
+    }
+    if (!pending.isEmpty()) {
+      out.add(of(pending, pendingBytes));
+    }
+    return out;
+  }
+
+  /**
+   * Decodes the transactions of a chunk.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes are not a list of
+   *     transactions
+   */
+  public static List<Transaction> decode(byte[] bytes) {
+    JsonNode list = CanonicalCbor.decode(bytes);
+    if (!list.isArray()) {
+      throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a chunk is a list of transactions");
+    }
+    List<Transaction> out = new ArrayList<>(list.size());
+    for (JsonNode tx : list) {
+      out.add(Transaction.fromValue(tx));
+    }
+    return out;
+  }
+
+  /**
+   * Returns the number of transactions in an encoded chunk, read from the list's header alone.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes do not start with a
+   *     definite-length list
+   */
+  public static int countTransactions(byte[] bytes) {
+    if (bytes.length == 0 || (bytes[0] & 0xe0) != 0x80) {
+      throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a chunk does not start with a list");
+    }
+    int info = bytes[0] & 0x1f;
+    if (info < 24) {
+      return info;
+    }
+    int width = switch (info) {
+      case 24 -> 1;
+      case 25 -> 2;
+      case 26 -> 4;
+      default -> throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a chunk's list length is out of range");
+    };
+    if (bytes.length < 1 + width) {
+      throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a chunk's list header is truncated");
+    }
+    long n = 0;
+    for (int i = 1; i <= width; i++) {
+      n = n << 8 | (bytes[i] & 0xff);
+    }
+    if (n > Integer.MAX_VALUE) {
+      throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a chunk's list length is out of range");
+    }
+    return (int) n;
+  }
+
+  /** Chunks are equal when their ids are: the id is the hash of the bytes. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Chunk c && c.id.equals(id);
+  }
+
+  @Override
+  public int hashCode() {
+    return id.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "Chunk[" + id.shortHex() + ", " + transactionCount + " transactions, " + bytes.length
+        + " bytes]";
+  }
+
+  private static Chunk of(List<byte[]> transactions, long bytes) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream((int) bytes + 5);
+    writeListHeader(out, transactions.size());
+    for (byte[] tx : transactions) {
+      out.writeBytes(tx);
+    }
+    byte[] encoded = out.toByteArray();
+    return new Chunk(Hash.sha256(encoded), encoded, transactions.size());
+  }
+
+  private static int headerSize(int count) {
+    return count < 24 ? 1 : count < 0x100 ? 2 : count < 0x10000 ? 3 : 5;
+  }
+
+  private static void writeListHeader(ByteArrayOutputStream out, int count) {
+    if (count < 24) {
+      out.write(0x80 | count);
+    } else if (count < 0x100) {
+      out.write(0x98);
+      out.write(count);
+    } else if (count < 0x10000) {
+      out.write(0x99);
+      out.write(count >>> 8);
+      out.write(count);
+    } else {
+      out.write(0x9a);
+      out.write(count >>> 24);
+      out.write(count >>> 16);
+      out.write(count >>> 8);
+      out.write(count);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package io.replikon.cdvcs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.replikon.error.ReplikonException;
+import io.replikon.value.CanonicalCbor;
+import io.replikon.value.Hash;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * A CDVCS commit: its ordered parents (first parent first), the chunks holding its transactions,
+ * who made it and when, and the CDVCS it was made in.
+ *
+ * <p>Its value is the map {@code {parents, chunks, author, ts, crdt: "cdvcs", address: {user, id},
+ * version: 1}} with hashes as 32-byte byte strings and {@code ts} in milliseconds since the epoch;
+ * its id is the hash of the canonical encoding of that value. So the id covers the author and the
+ * time as well as the content (replikativ hashed only the transactions and parents).
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param parents the parents, first parent first; empty for a root
+ * @param chunks the chunks of transactions, in order; empty for a root or a plain merge
+ * @param author who made the commit
+ * @param ts when, in milliseconds since the epoch (from the injected clock)
+ * @param address the CDVCS the commit was made in
+ */
+public record Commit(List<Hash> parents, List<Hash> chunks, String author, long ts,
+    Address address) {
+  /** The value of the {@code crdt} field. */
+  public static final String CRDT = "cdvcs";
+  /** The version of the commit format. */
+  public static final int VERSION = 1;
+
+  /** Copies the lists and checks the arguments. */
+  public Commit {
+    parents = List.copyOf(parents);
+    chunks = List.copyOf(chunks);
+    Objects.requireNonNull(author, "author");
+    Objects.requireNonNull(address, "address");
+  }
+
+  /** Returns the value of this commit, whose hash is its id. */
+  public JsonNode toValue() {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    ObjectNode value = f.objectNode();
+    value.set("parents", hashes(parents));
+    value.set("chunks", hashes(chunks));
+    value.put("author", author);
+    value.put("ts", ts);
+    value.put("crdt", CRDT);
+    ObjectNode addr = value.putObject("address");
+    addr.put("user", address.user());
+    addr.put("id", address.id().toString());
+    value.put("version", VERSION);
+    return value;
+  }
+
+  /** Returns the canonical encoding of this commit's value. */
+  public byte[] encode() {
+    return CanonicalCbor.encode(toValue());
+  }
+
+  /** Returns the id of this commit: the hash of its canonical encoding. */
+  public Hash id() {
+    return Hash.sha256(encode());
+  }
+
+  /**
+   * Reads a commit from its value.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE}, saying which field is wrong, if
+   *     the value is not a commit of this version
+   */
+  public static Commit fromValue(JsonNode value) {
+    if (!value.isObject()) {
+      throw malformed("a commit is a map");
+    }
+    if (!CRDT.equals(text(value, "crdt"))) {
+      throw malformed("field crdt is not \"cdvcs\"");
+    }
+    JsonNode version = value.get("version");
+    if (version == null || !version.isIntegralNumber() || version.asInt() != VERSION) {
+      throw malformed("field version is not " + VERSION);
+    }
+    JsonNode ts = value.get("ts");
+    if (ts == null || !ts.isIntegralNumber() || !ts.canConvertToLong()) {
+      throw malformed("field ts is not an integer");
+    }
+    JsonNode addr = value.get("address");
+    if (addr == null || !addr.isObject()) {
+      throw malformed("field address is not a map");
+    }
+    Address address;
+    try {
+      address = new Address(text(addr, "user"), UUID.fromString(text(addr, "id")));
+    } catch (IllegalArgumentException e) {
+      throw malformed("field address.id is not a UUID");
+    }
+    if (value.size() != 7 || addr.size() != 2) {
+      throw malformed("a commit has exactly the fields parents, chunks, author, ts, crdt, "
+          + "address {user, id} and version");
+    }
+    return new Commit(readHashes(value, "parents"), readHashes(value, "chunks"),
+        text(value, "author"), ts.asLong(), address);
+  }
+
+  /**
+   * Decodes a commit from its canonical encoding.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes are not a commit
+   */
+  public static Commit decode(byte[] bytes) {
+    return fromValue(CanonicalCbor.decode(bytes));
+  }
+
+  private static ArrayNode hashes(List<Hash> hashes) {
+    ArrayNode out = JsonNodeFactory.instance.arrayNode(hashes.size());
+    for (Hash h : hashes) {
+      out.add(h.toBytes());
+    }
+    return out;
+  }
+
+  private static List<Hash> readHashes(JsonNode value, String field) {
+    JsonNode list = value.get(field);
+    if (list == null || !list.isArray()) {
+      throw malformed("field " + field + " is not a list");
+    }
+    List<Hash> out = new ArrayList<>(list.size());
+    for (JsonNode item : list) {
+      if (!item.isBinary()) {
+        throw malformed("field " + field + " holds something that is not a hash");
+      }
+      byte[] bytes;
+      try {
+        bytes = item.binaryValue();
+      } catch (java.io.IOException e) {
+        throw malformed("field " + field + " holds something that is not a hash");
+      }
+      if (bytes.length != Hash.BYTES) {
+        throw malformed("field " + field + " holds a hash of " + bytes.length + " bytes, not 32");
+      }
+      out.add(Hash.fromBytes(bytes));
+    }
+    return out;
+  }
+
+  private static String text(JsonNode value, String field) {
+    JsonNode node = value.get(field);
+    if (node == null || !node.isTextual()) {
+      throw malformed("field " + field + " is not a string");
+    }
+    return node.asText();
+  }
+
+  private static ReplikonException malformed(String what) {
+    return new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, "not a commit: " + what);
+  }
+}
