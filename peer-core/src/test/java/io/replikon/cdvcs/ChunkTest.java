@@ -1,0 +1,59 @@
+package io.replikon.cdvcs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.replikon.error.ReplikonException;
+import io.replikon.value.Hash;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ChunkTest {
+
+  static List<Transaction> transactions(int n, int textBytes) {
+    List<Transaction> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String text = ("tweet " + i + " ").repeat(textBytes / 8 + 1).substring(0, textBytes);
+      out.add(new Transaction("add-tweet",
+          JsonNodeFactory.instance.objectNode().put("id", i).put("text", text)));
+    }
+    return out;
+  }
+
+  @Test
+  void split_manyTransactions_givesChunksOfAtMostOneMebibyteInOrder() {
+    List<Transaction> txs = transactions(3000, 1000);
+    List<Chunk> chunks = Chunk.split(txs);
+    assertThat(chunks.size()).isGreaterThanOrEqualTo(3);
+    List<Transaction> back = new ArrayList<>();
+    for (Chunk c : chunks) {
+      assertThat(c.bytes().length).isLessThanOrEqualTo(Chunk.MAX_BYTES);
+      assertThat(c.id()).isEqualTo(Hash.sha256(c.bytes()));
+      assertThat(Chunk.countTransactions(c.bytes())).isEqualTo(c.transactionCount());
+      back.addAll(Chunk.decode(c.bytes()));
+    }
+    assertThat(back).isEqualTo(txs);
+    // every chunk but the last is full: adding the next transaction would have overflowed it
+    assertThat(chunks.get(0).bytes().length).isGreaterThan(Chunk.MAX_BYTES - 1100);
+  }
+
+  @Test
+  void split_encodingEqualsCanonicalEncodingOfTheList() {
+    List<Transaction> txs = transactions(30, 10);
+    var list = JsonNodeFactory.instance.arrayNode();
+    txs.forEach(t -> list.add(t.toValue()));
+    assertThat(Chunk.split(txs).get(0).bytes())
+        .isEqualTo(io.replikon.value.CanonicalCbor.encode(list));
+  }
+
+  @Test
+  void split_transactionLargerThanAChunk_isRefusedNamingIt() {
+    List<Transaction> txs = new ArrayList<>(transactions(2, 10));
+    txs.addAll(transactions(1, Chunk.MAX_BYTES));
+    assertThatThrownBy(() -> Chunk.split(txs))
+        .isInstanceOf(ReplikonException.class)
+        .hasMessageContaining("transaction 2");
+  }
+}
