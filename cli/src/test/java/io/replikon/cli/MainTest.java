@@ -1,0 +1,89 @@
+package io.replikon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusUtil;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+class MainTest {
+  @Test
+  void helpSaysWhatReplikonIs() {
+    Cli.Result result = Cli.run("", "--help");
+
+    assertThat(result.out())
+        .startsWith("replikon: a CRDT replication peer for the JVM.")
+        .contains("Usage: replikon [-hV] [--log-level=LEVEL]");
+    assertThat(result.err()).isEmpty();
+    assertThat(result.exitCode()).isZero();
+  }
+
+  @Test
+  void versionIsTheProjectVersion() {
+    String expected = System.getProperty("replikon.expectedVersion");
+    assertThat(expected).as("set by the surefire configuration in cli/pom.xml").isNotBlank();
+
+    Cli.Result result = Cli.run("", "--version");
+
+    assertThat(result.out()).startsWith("replikon " + expected + "\n");
+    assertThat(result.exitCode()).isZero();
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    Cli.Result result = Cli.run("");
+
+    assertThat(result.out()).isEmpty();
+    assertThat(result.err()).isEqualTo("replikon: missing command (see 'replikon --help')\n");
+    assertThat(result.exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void anUnknownOptionIsOneLineOnStderr() {
+    Cli.Result result = Cli.run("", "--frobnicate");
+
+    assertThat(result.out()).isEmpty();
+    assertThat(result.err())
+        .isEqualTo("replikon: Unknown option: '--frobnicate' (see 'replikon --help')\n");
+    assertThat(result.exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void anUnknownLogLevelNamesTheEnvironmentVariableToo() {
+    Cli.Result result = Cli.run("", "--log-level=loud");
+
+    assertThat(result.err()).contains("'loud' is not a log level").contains("REPLIKON_LOG_LEVEL");
+    assertThat(result.exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void theLogLevelOptionTakesAnyCase() {
+    Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.classic.Logger logback = (ch.qos.logback.classic.Logger) root;
+
+    Cli.run("", "--log-level=WARN");
+    assertThat(logback.getLevel()).isEqualTo(Level.WARN);
+    Cli.run("", "--log-level", "trace");
+    assertThat(logback.getLevel()).isEqualTo(Level.TRACE);
+    Cli.run("", "--log-level=info");
+    assertThat(logback.getLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void logbackConfigurationLoadsCleanlyAndLogsToStderr() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+
+    // Logback prints its status messages on stdout when its configuration has a problem.
+    assertThat(new StatusUtil(context).getHighestLevel(0)).isLessThan(Status.WARN);
+    Appender<?> appender = root.getAppender("STDERR");
+    assertThat(appender).isInstanceOf(ConsoleAppender.class);
+    assertThat(((ConsoleAppender<?>) appender).getTarget()).isEqualTo("System.err");
+  }
+}
