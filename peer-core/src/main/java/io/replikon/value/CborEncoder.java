@@ -1,0 +1,573 @@
+package io.replikon.value;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.replikon.error.ReplikonException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Writes a Jackson tree as deterministically encoded CBOR (RFC 8949 §4.2.1) into a growable byte
+ * array.
+ *
+ * <p>Design note. Jackson's {@code CBORGenerator} is not used: it writes indefinite-length maps,
+ * keeps the tree's key order, never writes float16, and goes through a generic token API and an
+ * output stream. Canonical form needs the length of every container and string before its content,
+ * keys sorted by their encoded bytes, and the shortest float, all of which are simple when writing
+ * bytes straight into one array, and that also avoids a copy and per-token dispatch.
+ *
+ * <ul>
+ *   <li>Key order. Deterministic order compares encoded keys bytewise; for text keys that is the
+ *       UTF-8 length first, then the UTF-8 bytes, and UTF-8 byte order is code point order. So
+ *       keys are never encoded for sorting: each key's UTF-8 length is computed once per map, and
+ *       equal-length keys are compared in code point order straight on the {@code String} (UTF-16
+ *       order differs from code point order only when surrogates meet chars at or above U+E000,
+ *       which is fixed up as in ICU's {@code compareCodePointOrder}). Keys, values and lengths of
+ *       the maps being written sit on reusable stacks in this object, so a map costs no allocation
+ *       unless it has more than {@link #INSERTION_SORT_MAX} keys.
+ *   <li>Strings are written in one pass: the header is reserved for the char count (the UTF-8
+ *       length if the string is ASCII) and the bytes are moved if the UTF-8 length needs a longer
+ *       header. Unpaired surrogates cannot be encoded as UTF-8 and are rejected rather than
+ *       replaced, so two different strings never hash alike.
+ *   <li>Floats are written as float16, float32 or float64, whichever is shortest and exact; NaN is
+ *       always {@code f97e00}. Integers of any Jackson node type are written by value: in major
+ *       type 0/1 if they fit, else as tag 2/3 bignums.
+ *   <li>Nesting is limited to {@link CborDecoder#MAX_DEPTH}, which also stops a tree that contains
+ *       itself.
+ * </ul>
+ *
+ * <p>Not thread-safe: one instance is used by one thread at a time ({@link CanonicalCbor} keeps one
+ * per thread).
+ */
+final class CborEncoder {
+  /** Maps with at most this many keys are sorted in place without allocating. */
+  static final int INSERTION_SORT_MAX = 48;
+  /** A buffer that grew beyond this is not kept for the next value. */
+  private static final int RETAINED_BUFFER_MAX = 1 << 20;
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+
+  private byte[] buf = new byte[4096];
+  private int pos;
+
+  // Stacks of the entries of the maps being written, one region per nesting level.
+  private String[] keys = new String[256];
+  private JsonNode[] values = new JsonNode[256];
+  private int[] keyLengths = new int[256];
+  private int top;
+  private int highWater;
+
+  /** Set while a value is being encoded, so that a re-entrant call takes a fresh encoder. */
+  boolean busy;
+
+  /** Clears the output; keeps the buffer unless it has grown large. */
+  void reset() {
+    pos = 0;
+    top = 0;
+    if (buf.length > RETAINED_BUFFER_MAX) {
+      buf = new byte[4096];
+    }
+  }
+
+  /** Drops references to the last tree, so an idle encoder does not keep it reachable. */
+  void releaseReferences() {
+    Arrays.fill(keys, 0, highWater, null);
+    Arrays.fill(values, 0, highWater, null);
+    highWater = 0;
+    top = 0;
+  }
+
+  byte[] buffer() {
+    return buf;
+  }
+
+  int size() {
+    return pos;
+  }
+
+  byte[] toByteArray() {
+    return Arrays.copyOf(buf, pos);
+  }
+
+  /** Appends the canonical encoding of {@code node}. */
+  void write(JsonNode node) {
+    write(node, 0);
+  }
+
+  private void write(JsonNode node, int depth) {
+    if (node == null) {
+      throw invalid("a value is a Java null, not a JSON null node");
+    }
+    switch (node.getNodeType()) {
+      case STRING:
+        writeText(node.textValue());
+        break;
+      case OBJECT:
+        writeMap(node, depth);
+        break;
+      case ARRAY:
+        writeArray(node, depth);
+        break;
+      case NUMBER:
+        writeNumber(node);
+        break;
+      case BOOLEAN:
+        ensure(1);
+        buf[pos++] = node.booleanValue() ? (byte) 0xf5 : (byte) 0xf4;
+        break;
+      case NULL:
+        ensure(1);
+        buf[pos++] = (byte) 0xf6;
+        break;
+      case BINARY:
+        writeBytes(binaryValue(node));
+        break;
+      default:
+        throw invalid(
+            "a " + node.getNodeType() + " node (" + node.getClass().getSimpleName()
+                + ") is not a value: only null, booleans, numbers, strings, binary, arrays and "
+                + "objects are");
+    }
+  }
+
+  private static byte[] binaryValue(JsonNode node) {
+    try {
+      return node.binaryValue();
+    } catch (java.io.IOException e) {
+      throw new ReplikonException(
+          ReplikonException.Reason.INVALID_INPUT, "cannot read a binary node's bytes", e);
+    }
+  }
+
+  private void writeArray(JsonNode array, int depth) {
+    checkDepth(depth);
+    int n = array.size();
+    writeHeader(4, n);
+    for (int i = 0; i < n; i++) {
+      write(array.get(i), depth + 1);
+    }
+  }
+
+  private void writeMap(JsonNode map, int depth) {
+    checkDepth(depth);
+    int n = map.size();
+    writeHeader(5, n);
+    if (n == 0) {
+      return;
+    }
+    int base = top;
+    reserveEntries(n);
+    Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator();
+    int i = base;
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = e.getKey();
+      keys[i] = key;
+      values[i] = e.getValue();
+      keyLengths[i] = utf8Length(key);
+      i++;
+    }
+    if (i != base + n) {
+      throw new IllegalStateException("an object node changed while being encoded");
+    }
+    top = base + n;
+    if (n <= INSERTION_SORT_MAX) {
+      insertionSort(base, base + n);
+    } else {
+      sortLarge(base, n);
+    }
+    for (int k = base; k < base + n; k++) {
+      writeText(keys[k], keyLengths[k]);
+      write(values[k], depth + 1);
+    }
+    top = base;
+  }
+
+  private void reserveEntries(int n) {
+    int need = top + n;
+    if (need > keys.length) {
+      int cap = Math.max(need, keys.length * 2);
+      keys = Arrays.copyOf(keys, cap);
+      values = Arrays.copyOf(values, cap);
+      keyLengths = Arrays.copyOf(keyLengths, cap);
+    }
+    highWater = Math.max(highWater, need);
+  }
+
+  private void insertionSort(int from, int to) {
+    for (int i = from + 1; i < to; i++) {
+      String k = keys[i];
+      int len = keyLengths[i];
+      if (compareKeys(keys[i - 1], keyLengths[i - 1], k, len) <= 0) {
+        continue; // already in order: the common case for sorted input
+      }
+      JsonNode v = values[i];
+      int j = i - 1;
+      while (j >= from && compareKeys(keys[j], keyLengths[j], k, len) > 0) {
+        keys[j + 1] = keys[j];
+        values[j + 1] = values[j];
+        keyLengths[j + 1] = keyLengths[j];
+        j--;
+      }
+      keys[j + 1] = k;
+      values[j + 1] = v;
+      keyLengths[j + 1] = len;
+    }
+  }
+
+  private void sortLarge(int base, int n) {
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = base + i;
+    }
+    Comparator<Integer> byKey =
+        (a, b) -> compareKeys(keys[a], keyLengths[a], keys[b], keyLengths[b]);
+    Arrays.sort(order, byKey);
+    String[] k = new String[n];
+    JsonNode[] v = new JsonNode[n];
+    int[] l = new int[n];
+    for (int i = 0; i < n; i++) {
+      int from = order[i];
+      k[i] = keys[from];
+      v[i] = values[from];
+      l[i] = keyLengths[from];
+    }
+    System.arraycopy(k, 0, keys, base, n);
+    System.arraycopy(v, 0, values, base, n);
+    System.arraycopy(l, 0, keyLengths, base, n);
+  }
+
+  /** Orders keys as their canonical encodings order bytewise. */
+  static int compareKeys(String a, int aUtf8Length, String b, int bUtf8Length) {
+    if (aUtf8Length != bUtf8Length) {
+      return aUtf8Length < bUtf8Length ? -1 : 1;
+    }
+    int n = Math.min(a.length(), b.length());
+    for (int i = 0; i < n; i++) {
+      int ca = a.charAt(i);
+      int cb = b.charAt(i);
+      if (ca != cb) {
+        if (ca >= 0xd800 && cb >= 0xd800) {
+          ca = ca >= 0xe000 ? ca - 0x800 : ca + 0x2000;
+          cb = cb >= 0xe000 ? cb - 0x800 : cb + 0x2000;
+        }
+        return ca - cb;
+      }
+    }
+    return a.length() - b.length();
+  }
+
+  /** Returns the UTF-8 length of {@code s}; rejects unpaired surrogates. */
+  static int utf8Length(String s) {
+    int n = s.length();
+    long len = n;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        if (c < 0x800) {
+          len += 1;
+        } else if (Character.isSurrogate(c)) {
+          if (Character.isHighSurrogate(c) && i + 1 < n
+              && Character.isLowSurrogate(s.charAt(i + 1))) {
+            len += 2; // two chars, four bytes
+            i++;
+          } else {
+            throw unpairedSurrogate(s, i);
+          }
+        } else {
+          len += 2;
+        }
+      }
+    }
+    if (len > MAX_ARRAY) {
+      throw invalid("a string of " + len + " UTF-8 bytes is too long to encode");
+    }
+    return (int) len;
+  }
+
+  /** Writes a text string whose UTF-8 length is known. */
+  private void writeText(String s, int utf8Length) {
+    writeHeader(3, utf8Length);
+    ensure(utf8Length);
+    int n = s.length();
+    if (n == utf8Length) {
+      byte[] b = buf;
+      int p = pos;
+      for (int i = 0; i < n; i++) {
+        b[p + i] = (byte) s.charAt(i);
+      }
+      pos = p + n;
+    } else {
+      pos = encodeUtf8(s, 0, pos);
+    }
+  }
+
+  /** Writes a text string in one pass, moving the bytes if the header guess was short. */
+  private void writeText(String s) {
+    int n = s.length();
+    int guessHeader = headerSize(n);
+    if ((long) n * 3 + 9 > MAX_ARRAY) {
+      writeText(s, utf8Length(s));
+      return;
+    }
+    ensure(9 + n * 3); // room for the longest header and three bytes per char
+    byte[] b = buf;
+    int start = pos + guessHeader;
+    int i = 0;
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        break;
+      }
+      b[start + i] = (byte) c;
+    }
+    int end = i == n ? start + n : encodeUtf8(s, i, start + i);
+    int len = end - start;
+    int header = headerSize(len);
+    if (header != guessHeader) {
+      System.arraycopy(b, start, b, pos + header, len);
+    }
+    writeHeaderAt(pos, 3, len);
+    pos += header + len;
+  }
+
+  /** Encodes {@code s} from char {@code i} at {@code p}; capacity must already be there. */
+  private int encodeUtf8(String s, int i, int p) {
+    byte[] b = buf;
+    int n = s.length();
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        b[p++] = (byte) c;
+      } else if (c < 0x800) {
+        b[p++] = (byte) (0xc0 | c >> 6);
+        b[p++] = (byte) (0x80 | c & 0x3f);
+      } else if (!Character.isSurrogate(c)) {
+        b[p++] = (byte) (0xe0 | c >> 12);
+        b[p++] = (byte) (0x80 | c >> 6 & 0x3f);
+        b[p++] = (byte) (0x80 | c & 0x3f);
+      } else {
+        char low;
+        if (!Character.isHighSurrogate(c) || i + 1 >= n
+            || !Character.isLowSurrogate(low = s.charAt(i + 1))) {
+          throw unpairedSurrogate(s, i);
+        }
+        int cp = Character.toCodePoint(c, low);
+        i++;
+        b[p++] = (byte) (0xf0 | cp >> 18);
+        b[p++] = (byte) (0x80 | cp >> 12 & 0x3f);
+        b[p++] = (byte) (0x80 | cp >> 6 & 0x3f);
+        b[p++] = (byte) (0x80 | cp & 0x3f);
+      }
+    }
+    return p;
+  }
+
+  private void writeBytes(byte[] bytes) {
+    writeHeader(2, bytes.length);
+    ensure(bytes.length);
+    System.arraycopy(bytes, 0, buf, pos, bytes.length);
+    pos += bytes.length;
+  }
+
+  private void writeNumber(JsonNode node) {
+    switch (node.numberType()) {
+      case INT:
+      case LONG:
+        writeLong(node.longValue());
+        break;
+      case BIG_INTEGER:
+        writeBigInteger(node.bigIntegerValue());
+        break;
+      case FLOAT:
+        writeDouble(node.floatValue());
+        break;
+      case DOUBLE:
+        writeDouble(node.doubleValue());
+        break;
+      case BIG_DECIMAL:
+        writeDouble(exactDouble(node.decimalValue()));
+        break;
+      default:
+        throw invalid("unsupported number type " + node.numberType());
+    }
+  }
+
+  private void writeLong(long v) {
+    if (v >= 0) {
+      writeHeader(0, v);
+    } else {
+      writeHeader(1, ~v); // -1 - v
+    }
+  }
+
+  private void writeBigInteger(BigInteger v) {
+    if (v.signum() >= 0) {
+      if (v.bitLength() <= 64) {
+        writeHeader(0, v.longValue());
+      } else {
+        writeBignum(2, v);
+      }
+    } else {
+      BigInteger n = v.not(); // -1 - v, non-negative
+      if (n.bitLength() <= 64) {
+        writeHeader(1, n.longValue());
+      } else {
+        writeBignum(3, n);
+      }
+    }
+  }
+
+  private void writeBignum(int tag, BigInteger magnitude) {
+    byte[] bytes = magnitude.toByteArray(); // two's complement: may have one leading zero byte
+    int skip = bytes[0] == 0 ? 1 : 0;
+    writeHeader(6, tag);
+    writeHeader(2, bytes.length - skip);
+    ensure(bytes.length - skip);
+    System.arraycopy(bytes, skip, buf, pos, bytes.length - skip);
+    pos += bytes.length - skip;
+  }
+
+  /** Returns the double equal to {@code d}, or rejects it if there is none. */
+  static double exactDouble(BigDecimal d) {
+    double v = d.doubleValue();
+    if (Double.isInfinite(v) || new BigDecimal(v).compareTo(d) != 0) {
+      throw invalid(
+          "the decimal " + d + " has no exact binary floating point form; values hold doubles");
+    }
+    return v;
+  }
+
+  void writeDouble(double d) {
+    ensure(9);
+    byte[] b = buf;
+    int p = pos;
+    if (d != d) {
+      b[p] = (byte) 0xf9;
+      b[p + 1] = 0x7e;
+      b[p + 2] = 0;
+      pos = p + 3;
+      return;
+    }
+    float f = (float) d;
+    if (f == d) { // also true for infinities, and -0.0 keeps its sign through the cast
+      int half = halfBits(f);
+      if (half >= 0) {
+        b[p] = (byte) 0xf9;
+        b[p + 1] = (byte) (half >> 8);
+        b[p + 2] = (byte) half;
+        pos = p + 3;
+      } else {
+        int bits = Float.floatToRawIntBits(f);
+        b[p] = (byte) 0xfa;
+        putInt(b, p + 1, bits);
+        pos = p + 5;
+      }
+      return;
+    }
+    long bits = Double.doubleToRawLongBits(d);
+    b[p] = (byte) 0xfb;
+    putInt(b, p + 1, (int) (bits >>> 32));
+    putInt(b, p + 5, (int) bits);
+    pos = p + 9;
+  }
+
+  /** Returns the float16 bits equal to {@code f} (not NaN), or -1 if float16 cannot hold it. */
+  static int halfBits(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int sign = bits >>> 16 & 0x8000;
+    int exp = bits >>> 23 & 0xff;
+    int mant = bits & 0x7fffff;
+    if (exp == 0xff) {
+      return sign | 0x7c00; // infinity (NaN is handled by the caller)
+    }
+    if (exp == 0) {
+      return mant == 0 ? sign : -1; // zero; float32 subnormals are far below float16's range
+    }
+    int e = exp - 127;
+    if (e >= -14 && e <= 15) { // float16 normal
+      return (mant & 0x1fff) == 0 ? sign | (e + 15) << 10 | mant >> 13 : -1;
+    }
+    if (e >= -24 && e < -14) { // float16 subnormal: value = m * 2^-24
+      int full = mant | 0x800000;
+      int shift = -(e + 1);
+      return (full & ((1 << shift) - 1)) == 0 ? sign | full >> shift : -1;
+    }
+    return -1;
+  }
+
+  private static void putInt(byte[] b, int p, int v) {
+    b[p] = (byte) (v >>> 24);
+    b[p + 1] = (byte) (v >>> 16);
+    b[p + 2] = (byte) (v >>> 8);
+    b[p + 3] = (byte) v;
+  }
+
+  /** Writes a header with the shortest argument; {@code value} is unsigned. */
+  private void writeHeader(int major, long value) {
+    ensure(9);
+    pos += writeHeaderAt(pos, major, value);
+  }
+
+  private int writeHeaderAt(int p, int major, long value) {
+    byte[] b = buf;
+    int mt = major << 5;
+    if (value >= 0 && value < 24) {
+      b[p] = (byte) (mt | (int) value);
+      return 1;
+    } else if (value >= 0 && value < 0x100) {
+      b[p] = (byte) (mt | 24);
+      b[p + 1] = (byte) value;
+      return 2;
+    } else if (value >= 0 && value < 0x10000) {
+      b[p] = (byte) (mt | 25);
+      b[p + 1] = (byte) (value >>> 8);
+      b[p + 2] = (byte) value;
+      return 3;
+    } else if (value >= 0 && value < 0x100000000L) {
+      b[p] = (byte) (mt | 26);
+      putInt(b, p + 1, (int) value);
+      return 5;
+    } else {
+      b[p] = (byte) (mt | 27);
+      putInt(b, p + 1, (int) (value >>> 32));
+      putInt(b, p + 5, (int) value);
+      return 9;
+    }
+  }
+
+  private static int headerSize(int length) {
+    return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  }
+
+  private void ensure(int more) {
+    if (buf.length - pos < more) {
+      long need = (long) pos + more;
+      if (need > MAX_ARRAY) {
+        throw invalid("the value's encoding would exceed " + MAX_ARRAY + " bytes");
+      }
+      long cap = Math.min(MAX_ARRAY, Math.max(need, 2L * buf.length));
+      buf = Arrays.copyOf(buf, (int) cap);
+    }
+  }
+
+  private static void checkDepth(int depth) {
+    if (depth >= CborDecoder.MAX_DEPTH) {
+      throw invalid(
+          "the value nests deeper than " + CborDecoder.MAX_DEPTH
+              + " arrays and objects (or contains itself)");
+    }
+  }
+
+  private static ReplikonException unpairedSurrogate(String s, int index) {
+    return invalid(
+        "a string has an unpaired surrogate U+" + Integer.toHexString(s.charAt(index))
+            + " at char " + index + ": it has no UTF-8 form");
+  }
+
+  private static ReplikonException invalid(String message) {
+    return new ReplikonException(ReplikonException.Reason.INVALID_INPUT, message);
+  }
+}
