@@ -113,6 +113,7 @@ public final class Main implements Callable<Integer> {
   static CommandLine commandLine(Io io) {
     CommandLine commandLine = new CommandLine(new Main());
     // The one list of subcommands. Add a command here once it works, not before.
+    commandLine.addSubcommand(new HashCommand(io));
 
     // Settings below apply to the subcommands added above.
     commandLine.setOut(

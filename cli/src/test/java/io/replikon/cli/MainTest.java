@@ -8,18 +8,30 @@ import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.status.StatusUtil;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 class MainTest {
+  /** Stdin that fails as a bug would: with an unchecked exception. */
+  private static final InputStream BUGGY =
+      new InputStream() {
+        @Override
+        public int read() {
+          throw new IllegalStateException("boom");
+        }
+      };
+
   @Test
-  void helpSaysWhatReplikonIs() {
+  void helpSaysWhatReplikonIsAndListsTheCommands() {
     Cli.Result result = Cli.run("", "--help");
 
     assertThat(result.out())
         .startsWith("replikon: a CRDT replication peer for the JVM.")
-        .contains("Usage: replikon [-hV] [--log-level=LEVEL]");
+        .contains("Usage: replikon [-hV] [--log-level=LEVEL] COMMAND")
+        .containsPattern("Commands:\\n  hash +Print the canonical CBOR encoding");
     assertThat(result.err()).isEmpty();
     assertThat(result.exitCode()).isZero();
   }
@@ -36,6 +48,17 @@ class MainTest {
   }
 
   @Test
+  void hashHelpDocumentsBlankLinesAndExitStatus() {
+    Cli.Result result = Cli.run("", "hash", "--help");
+
+    assertThat(result.out())
+        .contains("Usage: replikon hash")
+        .contains("Blank lines")
+        .contains("Exit status:");
+    assertThat(result.exitCode()).isZero();
+  }
+
+  @Test
   void noCommandIsAUsageError() {
     Cli.Result result = Cli.run("");
 
@@ -46,33 +69,63 @@ class MainTest {
 
   @Test
   void anUnknownOptionIsOneLineOnStderr() {
-    Cli.Result result = Cli.run("", "--frobnicate");
+    Cli.Result result = Cli.run("", "hash", "--frobnicate");
 
     assertThat(result.out()).isEmpty();
     assertThat(result.err())
-        .isEqualTo("replikon: Unknown option: '--frobnicate' (see 'replikon --help')\n");
+        .isEqualTo("replikon: Unknown option: '--frobnicate' (see 'replikon hash --help')\n");
+    assertThat(result.exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void aMistypedCommandGetsASuggestion() {
+    Cli.Result result = Cli.run("", "hahs");
+
+    assertThat(result.err()).contains("'hahs'").contains("did you mean 'hash'?").hasLineCount(1);
     assertThat(result.exitCode()).isEqualTo(2);
   }
 
   @Test
   void anUnknownLogLevelNamesTheEnvironmentVariableToo() {
-    Cli.Result result = Cli.run("", "--log-level=loud");
+    Cli.Result result = Cli.run("", "--log-level=loud", "hash");
 
     assertThat(result.err()).contains("'loud' is not a log level").contains("REPLIKON_LOG_LEVEL");
     assertThat(result.exitCode()).isEqualTo(2);
   }
 
   @Test
-  void theLogLevelOptionTakesAnyCase() {
+  void theLogLevelOptionWorksBeforeAndAfterTheCommandInAnyCase() {
     Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     ch.qos.logback.classic.Logger logback = (ch.qos.logback.classic.Logger) root;
 
-    Cli.run("", "--log-level=WARN");
+    Cli.run("", "--log-level=WARN", "hash");
     assertThat(logback.getLevel()).isEqualTo(Level.WARN);
-    Cli.run("", "--log-level", "trace");
+    Cli.run("", "hash", "--log-level", "trace");
     assertThat(logback.getLevel()).isEqualTo(Level.TRACE);
-    Cli.run("", "--log-level=info");
+    Cli.run("", "hash", "--log-level=info");
     assertThat(logback.getLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void aBugIsOneLineWithoutStackTraceAtInfo() {
+    Cli.Result result = Cli.run(BUGGY, new ByteArrayOutputStream(), "hash", "--log-level=info");
+
+    assertThat(result.err())
+        .isEqualTo(
+            "replikon: internal error: boom (java.lang.IllegalStateException; "
+                + "--log-level=debug shows the stack trace)\n");
+    assertThat(result.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void theStackTraceShowsAtDebug() {
+    Cli.Result result = Cli.run(BUGGY, new ByteArrayOutputStream(), "hash", "--log-level=debug");
+    Cli.run("", "hash", "--log-level=info");
+
+    assertThat(result.err())
+        .startsWith("replikon: boom\njava.lang.IllegalStateException: boom\n")
+        .contains("\tat io.replikon.cli.HashCommand");
+    assertThat(result.exitCode()).isEqualTo(1);
   }
 
   @Test
