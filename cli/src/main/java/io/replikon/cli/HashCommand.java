@@ -58,11 +58,14 @@ import picocli.CommandLine.Command;
     exitCodeList = {
       "0:Every line was hashed or blank.",
       "1:At least one line failed, or stdin or stdout failed.",
-      "2:Invalid command line."
+      "2:Invalid command line.",
+      "141:Stdout was closed before the end (as in replikon hash < file | head)."
     })
 final class HashCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(HashCommand.class);
   private static final int BUFFER_SIZE = 1 << 16;
+  /** The exit status a shell shows for a command killed by SIGPIPE (128 + 13). */
+  private static final int EXIT_STDOUT_CLOSED = 141;
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private final Io io;
@@ -81,7 +84,22 @@ final class HashCommand implements Callable<Integer> {
     // Not closed: stdout stays open for whoever runs the command (a test, another command).
     OutputStream out = new BufferedOutputStream(io.out(), BUFFER_SIZE);
     Lines lines = new Lines(out);
-    InputStream in = io.in();
+    try {
+      hashAll(io.in(), out, lines);
+    } catch (StdoutClosed e) {
+      LOG.debug("stdout was closed after {} lines; stopping", lines.number);
+      return EXIT_STDOUT_CLOSED;
+    }
+    LOG.debug(
+        "{} lines, {} values hashed, {} failed, in {} ms",
+        lines.number,
+        lines.hashed,
+        lines.failed,
+        (System.nanoTime() - started) / 1_000_000);
+    return lines.failed == 0 ? 0 : 1;
+  }
+
+  private static void hashAll(InputStream in, OutputStream out, Lines lines) throws IOException {
     byte[] buffer = new byte[BUFFER_SIZE];
     while (true) {
       if (available(in) == 0) {
@@ -96,13 +114,6 @@ final class HashCommand implements Callable<Integer> {
     }
     lines.finish();
     flush(out);
-    LOG.debug(
-        "{} lines, {} values hashed, {} failed, in {} ms",
-        lines.number,
-        lines.hashed,
-        lines.failed,
-        (System.nanoTime() - started) / 1_000_000);
-    return lines.failed == 0 ? 0 : 1;
   }
 
   private static int available(InputStream in) throws IOException {
@@ -125,8 +136,16 @@ final class HashCommand implements Callable<Integer> {
     try {
       out.flush();
     } catch (IOException e) {
-      throw new IOException("cannot write to stdout: " + e.getMessage(), e);
+      throw stdoutFailed(e);
     }
+  }
+
+  private static IOException stdoutFailed(IOException e) {
+    // The reader went away (replikon hash < big | head): stop quietly, as Unix tools do on SIGPIPE.
+    if ("Broken pipe".equals(e.getMessage())) {
+      return new StdoutClosed(e);
+    }
+    return new IOException("cannot write to stdout: " + e.getMessage(), e);
   }
 
   /** Splits the input into lines and handles each; keeps a line that spans reads. */
@@ -212,7 +231,7 @@ final class HashCommand implements Callable<Integer> {
       try {
         out.write(line, 0, pos);
       } catch (IOException e) {
-        throw new IOException("cannot write to stdout: " + e.getMessage(), e);
+        throw stdoutFailed(e);
       }
     }
   }
@@ -275,6 +294,15 @@ final class HashCommand implements Callable<Integer> {
             "a number is out of the range of a 64-bit float");
       }
       return super.numberNode(v);
+    }
+  }
+
+  /** Stdout was closed by its reader. */
+  private static final class StdoutClosed extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    StdoutClosed(IOException cause) {
+      super("stdout was closed", cause);
     }
   }
 }

@@ -210,20 +210,34 @@ class HashCommandTest {
     assertThat(whole.out()).isEqualTo(expected.toString());
   }
 
+  private static OutputStream failing(String message) {
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException(message);
+      }
+    };
+  }
+
   @Test
   void failsWhenStdoutFails() {
-    OutputStream broken =
-        new OutputStream() {
-          @Override
-          public void write(int b) throws IOException {
-            throw new IOException("Broken pipe");
-          }
-        };
+    OutputStream full = failing("No space left on device");
 
-    Cli.Result result = Cli.run(new ByteArrayInputStream("1\n".getBytes(UTF_8)), broken, "hash");
+    Cli.Result result = Cli.run(new ByteArrayInputStream("1\n".getBytes(UTF_8)), full, "hash");
 
-    assertThat(result.err()).isEqualTo("replikon: cannot write to stdout: Broken pipe\n");
+    assertThat(result.err())
+        .isEqualTo("replikon: cannot write to stdout: No space left on device\n");
     assertThat(result.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void stopsQuietlyWhenStdoutIsClosed() {
+    OutputStream closed = failing("Broken pipe");
+
+    Cli.Result result = Cli.run(new ByteArrayInputStream("1\n".getBytes(UTF_8)), closed, "hash");
+
+    assertThat(result.err()).isEmpty();
+    assertThat(result.exitCode()).isEqualTo(141);
   }
 
   @Test
