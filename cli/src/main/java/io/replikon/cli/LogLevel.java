@@ -32,7 +32,7 @@ enum LogLevel {
     }
   }
 
-  /** Parses a level name in any case, with an error that also names the environment variable. */
+  /** Parses a level name in any case. */
   static final class Converter implements ITypeConverter<LogLevel> {
     @Override
     public LogLevel convert(String value) {
@@ -40,10 +40,7 @@ enum LogLevel {
         return LogLevel.valueOf(value.strip().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(
-            "'"
-                + value
-                + "' is not a log level: use error, warn, info, debug or trace (in --log-level, "
-                + "or in REPLIKON_LOG_LEVEL when the option is not given)");
+            "'" + value + "' is not a log level: use error, warn, info, debug or trace");
       }
     }
   }

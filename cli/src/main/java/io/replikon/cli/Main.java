@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
@@ -56,20 +57,21 @@ import picocli.CommandLine.UnmatchedArgumentException;
     })
 public final class Main implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  /** The environment variable that sets the log level when {@code --log-level} is not given. */
+  static final String LOG_LEVEL_VARIABLE = "REPLIKON_LOG_LEVEL";
 
   @Spec private CommandSpec spec;
 
   private Main() {}
 
   /**
-   * Sets the log level. Inherited by every subcommand, so that it may come before or after the
-   * command name.
+   * Sets the log level, over {@code REPLIKON_LOG_LEVEL}. Inherited by every subcommand, so that it
+   * may come before or after the command name.
    */
   @Option(
       names = "--log-level",
       paramLabel = "LEVEL",
       scope = ScopeType.INHERIT,
-      defaultValue = "${env:REPLIKON_LOG_LEVEL:-info}",
       converter = LogLevel.Converter.class,
       description = {
         "Log level on stderr: error, warn, info, debug or trace (default: info, or "
@@ -95,11 +97,16 @@ public final class Main implements Callable<Integer> {
     OutputStream out = new FileOutputStream(FileDescriptor.out);
     PrintStream err =
         new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-    System.exit(run(args, new Io(System.in, out, err)));
+    System.exit(run(args, new Io(System.in, out, err), System.getenv(LOG_LEVEL_VARIABLE)));
   }
 
-  /** Runs the {@code replikon} command on the given streams and returns its exit code. */
-  static int run(String[] args, Io io) {
+  /**
+   * Runs the {@code replikon} command on the given streams and returns its exit code.
+   *
+   * @param logLevel the value of {@code REPLIKON_LOG_LEVEL}, or null when it is not set
+   */
+  static int run(String[] args, Io io, String logLevel) {
+    defaultLogLevel(logLevel, io.err()).apply();
     CommandLine commandLine = commandLine(io);
     try {
       return commandLine.execute(args);
@@ -137,6 +144,22 @@ public final class Main implements Callable<Integer> {
           return failed.getCommandSpec().exitCodeOnExecutionException();
         });
     return commandLine;
+  }
+
+  /**
+   * Returns the log level named by {@code REPLIKON_LOG_LEVEL}, or info. A bad value is reported
+   * but does not stop the command: it should not make even {@code --help} fail.
+   */
+  private static LogLevel defaultLogLevel(String value, PrintStream err) {
+    if (value == null || value.isBlank()) {
+      return LogLevel.INFO;
+    }
+    try {
+      return new LogLevel.Converter().convert(value);
+    } catch (TypeConversionException e) {
+      err.println("replikon: ignoring " + LOG_LEVEL_VARIABLE + ": " + e.getMessage());
+      return LogLevel.INFO;
+    }
   }
 
   /** Prints a failure as one line on {@code err}, with the stack trace at log level debug. */

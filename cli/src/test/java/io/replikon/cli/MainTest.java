@@ -86,10 +86,13 @@ class MainTest {
   }
 
   @Test
-  void anUnknownLogLevelNamesTheEnvironmentVariableToo() {
+  void anUnknownLogLevelIsAUsageError() {
     Cli.Result result = Cli.run("", "--log-level=loud", "hash");
 
-    assertThat(result.err()).contains("'loud' is not a log level").contains("REPLIKON_LOG_LEVEL");
+    assertThat(result.err())
+        .isEqualTo(
+            "replikon: Invalid value for option '--log-level': 'loud' is not a log level: use "
+                + "error, warn, info, debug or trace (see 'replikon --help')\n");
     assertThat(result.exitCode()).isEqualTo(2);
   }
 
@@ -104,6 +107,32 @@ class MainTest {
     assertThat(logback.getLevel()).isEqualTo(Level.TRACE);
     Cli.run("", "hash", "--log-level=info");
     assertThat(logback.getLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void theEnvironmentVariableSetsTheLogLevelAndTheOptionOverridesIt() {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    InputStream none = InputStream.nullInputStream();
+
+    Cli.withLogLevelVariable("Debug", none, "hash");
+    assertThat(root.getLevel()).isEqualTo(Level.DEBUG);
+    Cli.withLogLevelVariable("debug", none, "hash", "--log-level=error");
+    assertThat(root.getLevel()).isEqualTo(Level.ERROR);
+    Cli.withLogLevelVariable(null, none, "hash");
+    assertThat(root.getLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void aBadEnvironmentVariableIsReportedButDoesNotStopTheCommand() {
+    Cli.Result result = Cli.withLogLevelVariable("nope", InputStream.nullInputStream(), "--help");
+
+    assertThat(result.out()).startsWith("replikon: a CRDT replication peer");
+    assertThat(result.err())
+        .isEqualTo(
+            "replikon: ignoring REPLIKON_LOG_LEVEL: 'nope' is not a log level: use error, warn, "
+                + "info, debug or trace\n");
+    assertThat(result.exitCode()).isZero();
   }
 
   @Test
