@@ -45,8 +45,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "Peers replicate CDVCS commit graphs (a distributed version control system for data) "
           + "over WebSockets and keep them in an embedded RocksDB store.",
       "",
-      "Today the command offers the value tools below; the peer, the collector and the "
-          + "streaming client are being built."
+      "Today the command offers the value and store tools below; the peer, the collector and "
+          + "the streaming client are being built."
     },
     commandListHeading = "%nCommands:%n",
     exitCodeListHeading = "%nExit status:%n",
@@ -121,6 +121,7 @@ public final class Main implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(new Main());
     // The one list of subcommands. Add a command here once it works, not before.
     commandLine.addSubcommand(new HashCommand(io));
+    commandLine.addSubcommand(new LogCommand(io));
 
     // Settings below apply to the subcommands added above.
     commandLine.setOut(

@@ -1,0 +1,112 @@
+package io.replikon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Cdvcs;
+import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.cdvcs.Update;
+import io.replikon.storage.Store;
+import io.replikon.storage.StoreConfig;
+import io.replikon.storage.Stores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogCommandTest {
+  static final Address TWEETS =
+      new Address("alice", UUID.fromString("12d49511-e733-4007-937b-460c3794fae9"));
+  static final Address NOTES =
+      new Address("bob", UUID.fromString("00000000-0000-4000-8000-000000000002"));
+
+  @TempDir Path dir;
+
+  static Transaction tweet(String text) {
+    return new Transaction("add-tweet", JsonNodeFactory.instance.objectNode().put("text", text));
+  }
+
+  /** Two CDVCSs: TWEETS with a root and two commits (3 transactions), NOTES with a root. */
+  List<Update> populate() {
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      CdvcsStore cs = new CdvcsStore(store);
+      Cdvcs tweets = Cdvcs.empty(TWEETS);
+      Update root = Cdvcs.create(TWEETS, "alice", 1_700_000_000_000L);
+      cs.write(tweets, root);
+      Update first = tweets.transact(List.of(tweet("a"), tweet("b")), "alice", 1_700_000_001_000L);
+      cs.write(tweets, first);
+      Update second = tweets.transact(List.of(tweet("c")), "alice", 1_700_000_002_000L);
+      cs.write(tweets, second);
+      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, "bob", 1_700_000_000_000L));
+      return List.of(root, first, second);
+    }
+  }
+
+  @Test
+  void log_withoutCrdt_listsEveryCdvcsWithCounts() {
+    List<Update> updates = populate();
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out().lines()).containsExactlyInAnyOrder(
+        TWEETS + " 3 commits 3 transactions heads " + updates.get(2).lastCommit().shortHex(),
+        NOTES + " 1 commits 0 transactions heads "
+            + Cdvcs.create(NOTES, "bob", 1_700_000_000_000L).lastCommit().shortHex());
+  }
+
+  @Test
+  void log_withCrdt_listsCommitsNewestFirst() {
+    List<Update> u = populate();
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out().lines()).containsExactly(
+        u.get(2).lastCommit().shortHex() + " 2023-11-14T22:13:22Z alice 1 tx parents "
+            + u.get(1).lastCommit().shortHex(),
+        u.get(1).lastCommit().shortHex() + " 2023-11-14T22:13:21Z alice 2 tx parents "
+            + u.get(0).lastCommit().shortHex(),
+        u.get(0).lastCommit().shortHex() + " 2023-11-14T22:13:20Z alice 0 tx");
+    Cli.Result limited =
+        Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString(), "-n", "1");
+    assertThat(limited.out().lines()).hasSize(1);
+  }
+
+  @Test
+  void log_missingStore_failsClearly() {
+    Path missing = dir.resolve("nothing-here");
+    Cli.Result r = Cli.run("", "log", "--store", missing.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("replikon: ").contains(missing.toString());
+    assertThat(Files.exists(missing)).as("a read-only command creates nothing").isFalse();
+  }
+
+  @Test
+  void log_foreignDirectory_failsClearly_andLeavesItAlone() throws Exception {
+    Files.writeString(dir.resolve("notes.txt"), "mine");
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("replikon: ").contains("not a replikon store");
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("notes.txt");
+    }
+  }
+
+  @Test
+  void log_unknownAddress_failsNamingIt() {
+    populate();
+    String unknown = "carol/00000000-0000-4000-8000-000000000009";
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", unknown);
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains(unknown);
+  }
+
+  @Test
+  void log_badAddress_failsShowingTheForm() {
+    populate();
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", "alice");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains("USER/UUID");
+  }
+}
