@@ -1,17 +1,6 @@
 package io.replikon.cli;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.NumericNode;
 import io.replikon.error.ReplikonException;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
@@ -69,13 +58,10 @@ final class HashCommand implements Callable<Integer> {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private final Io io;
-  private final ObjectMapper mapper;
+  private final JsonLineParser parser = new JsonLineParser();
 
   HashCommand(Io io) {
     this.io = io;
-    JsonFactory factory =
-        JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    this.mapper = JsonMapper.builder(factory).nodeFactory(new FiniteNodeFactory()).build();
   }
 
   @Override
@@ -196,14 +182,14 @@ final class HashCommand implements Callable<Integer> {
 
     private void handle(byte[] bytes, int offset, int length) throws IOException {
       number++;
-      if (isBlank(bytes, offset, length)) {
+      if (JsonLineParser.isBlank(bytes, offset, length)) {
         return;
       }
       byte[] cbor;
       try {
-        cbor = CanonicalCbor.encode(parse(bytes, offset, length));
+        cbor = CanonicalCbor.encode(parser.parse(bytes, offset, length));
       } catch (JacksonException e) {
-        fail(reason(e));
+        fail(JsonLineParser.reason(e));
         return;
       } catch (ReplikonException e) {
         fail(e.getMessage());
@@ -236,65 +222,12 @@ final class HashCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * Parses exactly one JSON value from the bytes; a second value, or anything but whitespace
-   * after the first, is an error.
-   */
-  private JsonNode parse(byte[] bytes, int offset, int length) throws IOException {
-    try (JsonParser parser = mapper.createParser(bytes, offset, length)) {
-      JsonNode node = mapper.readTree(parser);
-      JsonToken next = parser.nextToken();
-      if (next != null) {
-        throw new JsonParseException(
-            parser, "more than one JSON value on the line", parser.currentTokenLocation());
-      }
-      return node;
-    }
-  }
-
-  private static boolean isBlank(byte[] bytes, int offset, int length) {
-    for (int i = offset; i < offset + length; i++) {
-      byte b = bytes[i];
-      if (b != ' ' && b != '\t' && b != '\r') {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static String reason(JacksonException e) {
-    String message = e.getOriginalMessage();
-    JsonLocation location = e.getLocation();
-    if (location != null && location.getColumnNr() > 0) {
-      message += " (column " + location.getColumnNr() + ")";
-    }
-    return message;
-  }
-
   private static int hex(byte[] bytes, int offset, int length, byte[] out, int pos) {
     for (int i = offset; i < offset + length; i++) {
       out[pos++] = HEX[(bytes[i] >> 4) & 0xf];
       out[pos++] = HEX[bytes[i] & 0xf];
     }
     return pos;
-  }
-
-  /**
-   * Builds JSON trees whose floats are finite: JSON has no infinity, so a number that overflows a
-   * double (1e400) is an error rather than a silent infinity.
-   */
-  private static final class FiniteNodeFactory extends JsonNodeFactory {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public NumericNode numberNode(double v) {
-      if (Double.isInfinite(v)) {
-        throw new ReplikonException(
-            ReplikonException.Reason.MALFORMED_VALUE,
-            "a number is out of the range of a 64-bit float");
-      }
-      return super.numberNode(v);
-    }
   }
 
   /** Stdout was closed by its reader. */

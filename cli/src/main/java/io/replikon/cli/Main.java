@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -122,6 +123,7 @@ public final class Main implements Callable<Integer> {
     // The one list of subcommands. Add a command here once it works, not before.
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
+    commandLine.addSubcommand(new TransactCommand(io, Clock.systemUTC()));
 
     // Settings below apply to the subcommands added above.
     commandLine.setOut(
