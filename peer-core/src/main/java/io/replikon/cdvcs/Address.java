@@ -1,5 +1,8 @@
 package io.replikon.cdvcs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.error.ReplikonException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -95,9 +98,33 @@ public record Address(String user, UUID id) implements Comparable<Address> {
         new UUID(b.getLong(), b.getLong()));
   }
 
-  /** Returns the length of the key of this address. */
-  int keyLength() {
-    return 1 + user.getBytes(StandardCharsets.UTF_8).length + 16;
+  /** Returns the value of this address: the map {@code {user, id}}, the id as a UUID string. */
+  public ObjectNode toValue() {
+    ObjectNode value = JsonNodeFactory.instance.objectNode();
+    value.put("user", user);
+    value.put("id", id.toString());
+    return value;
+  }
+
+  /**
+   * Reads an address from its value {@code {user, id}}.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the value is not an address
+   */
+  public static Address fromValue(JsonNode value) {
+    if (value == null || !value.isObject() || value.size() != 2 || !value.path("user").isTextual()
+        || !value.path("id").isTextual()) {
+      throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
+          "an address is a map {user, id} of two strings");
+    }
+    try {
+      return new Address(value.get("user").asText(), UUID.fromString(value.get("id").asText()));
+    } catch (IllegalArgumentException e) {
+      throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
+          "the id of an address is not a UUID: '" + value.get("id").asText() + "'", e);
+    } catch (ReplikonException e) {
+      throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, e.getMessage(), e);
+    }
   }
 
   @Override

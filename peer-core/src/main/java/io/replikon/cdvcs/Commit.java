@@ -10,7 +10,6 @@ import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * A CDVCS commit: its ordered parents (first parent first), the chunks holding its transactions,
@@ -53,9 +52,7 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     value.put("author", author);
     value.put("ts", ts);
     value.put("crdt", CRDT);
-    ObjectNode addr = value.putObject("address");
-    addr.put("user", address.user());
-    addr.put("id", address.id().toString());
+    value.set("address", address.toValue());
     value.put("version", VERSION);
     return value;
   }
@@ -91,17 +88,13 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     if (ts == null || !ts.isIntegralNumber() || !ts.canConvertToLong()) {
       throw malformed("field ts is not an integer");
     }
-    JsonNode addr = value.get("address");
-    if (addr == null || !addr.isObject()) {
-      throw malformed("field address is not a map");
-    }
     Address address;
     try {
-      address = new Address(text(addr, "user"), UUID.fromString(text(addr, "id")));
-    } catch (IllegalArgumentException e) {
-      throw malformed("field address.id is not a UUID");
+      address = Address.fromValue(value.get("address"));
+    } catch (ReplikonException e) {
+      throw malformed("field address: " + e.getMessage());
     }
-    if (value.size() != 7 || addr.size() != 2) {
+    if (value.size() != 7) {
       throw malformed("a commit has exactly the fields parents, chunks, author, ts, crdt, "
           + "address {user, id} and version");
     }
@@ -121,7 +114,7 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
   private static ArrayNode hashes(List<Hash> hashes) {
     ArrayNode out = JsonNodeFactory.instance.arrayNode(hashes.size());
     for (Hash h : hashes) {
-      out.add(h.toBytes());
+      out.add(h.toValue());
     }
     return out;
   }
@@ -133,19 +126,11 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     }
     List<Hash> out = new ArrayList<>(list.size());
     for (JsonNode item : list) {
-      if (!item.isBinary()) {
-        throw malformed("field " + field + " holds something that is not a hash");
-      }
-      byte[] bytes;
       try {
-        bytes = item.binaryValue();
-      } catch (java.io.IOException e) {
-        throw malformed("field " + field + " holds something that is not a hash");
+        out.add(Hash.fromValue(item));
+      } catch (ReplikonException e) {
+        throw malformed("field " + field + ": " + e.getMessage());
       }
-      if (bytes.length != Hash.BYTES) {
-        throw malformed("field " + field + " holds a hash of " + bytes.length + " bytes, not 32");
-      }
-      out.add(Hash.fromBytes(bytes));
     }
     return out;
   }

@@ -1,5 +1,7 @@
 package io.replikon.value;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BinaryNode;
 import io.replikon.error.ReplikonException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -85,6 +87,29 @@ public record Hash(long w0, long w1, long w2, long w3) implements Comparable<Has
             ReplikonException.Reason.INVALID_INPUT, "not a hex hash: '" + hex + "'");
       }
       bytes[i] = (byte) (hi << 4 | lo);
+    }
+    return fromBytes(bytes);
+  }
+
+  /** Returns the value of this hash: a byte string of its 32 bytes. */
+  public BinaryNode toValue() {
+    return BinaryNode.valueOf(toBytes());
+  }
+
+  /**
+   * Reads a hash from its value, a byte string of 32 bytes.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the value is not one
+   */
+  public static Hash fromValue(JsonNode value) {
+    if (value == null || !value.isBinary()) {
+      throw new ReplikonException(
+          ReplikonException.Reason.MALFORMED_VALUE, "a hash is a byte string of 32 bytes");
+    }
+    byte[] bytes = ((BinaryNode) value).binaryValue();
+    if (bytes.length != BYTES) {
+      throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
+          "a hash has 32 bytes, not " + bytes.length);
     }
     return fromBytes(bytes);
   }

@@ -46,7 +46,19 @@ public final class ReplikonException extends RuntimeException {
     /** The heads given to a merge are not the heads of the CDVCS. */
     STALE_HEADS,
     /** An argument is outside what the data model accepts (too large, wrong shape). */
-    INVALID_INPUT
+    INVALID_INPUT,
+    /** A peer sent a message that breaks the protocol: an unknown kind, a message out of turn. */
+    PROTOCOL,
+    /** The other peer speaks another protocol version. */
+    VERSION_MISMATCH,
+    /** A frame or message is larger than the protocol allows. */
+    TOO_LARGE,
+    /** A peer sent more than it may have outstanding (backpressure limits). */
+    OVERLOADED,
+    /** The other peer refused access to an address. */
+    FORBIDDEN,
+    /** A connection could not be made, failed, or closed before an answer came. */
+    CONNECTION
   }
 
   private final Reason reason;

@@ -1,0 +1,280 @@
+package io.replikon.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BinaryNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Update;
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import io.replikon.protocol.Message.ErrorCode;
+import io.replikon.protocol.Message.Kind;
+import io.replikon.value.CanonicalCbor;
+import io.replikon.value.Hash;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Encodes messages as canonical CBOR maps, one per frame, and decodes them strictly. The wire form
+ * of each kind is in {@code docs/PROTOCOL.md}.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class MessageCodec {
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  private MessageCodec() {}
+
+  /**
+   * Returns the frame of a message.
+   *
+   * @throws ReplikonException with reason {@code TOO_LARGE} if the frame would exceed
+   *     {@link Message#MAX_FRAME_BYTES}
+   */
+  public static byte[] encode(Message message) {
+    ObjectNode m = F.objectNode();
+    m.put("kind", message.kind().wireName());
+    m.put("id", message.id());
+    switch (message.kind()) {
+      case HELLO -> {
+        Message.Hello h = (Message.Hello) message;
+        m.put("peer", h.peer());
+        m.put("version", h.version());
+        m.put("role", h.role().name().toLowerCase(java.util.Locale.ROOT));
+        if (!h.credentials().isEmpty()) {
+          ObjectNode c = m.putObject("credentials");
+          h.credentials().forEach(c::put);
+        }
+      }
+      case SUBSCRIBE -> {
+        ArrayNode interests = m.putArray("interests");
+        for (Message.Interest i : ((Message.Subscribe) message).interests()) {
+          ObjectNode n = interests.addObject();
+          n.set("address", i.address().toValue());
+          n.set("heads", hashes(i.heads()));
+        }
+      }
+      case SUBSCRIBE_ACK -> {
+        Message.SubscribeAck a = (Message.SubscribeAck) message;
+        m.put("re", a.re());
+        ArrayNode addresses = m.putArray("addresses");
+        a.addresses().forEach(x -> addresses.add(x.toValue()));
+      }
+      case PUBLISH -> {
+        Message.Publish p = (Message.Publish) message;
+        m.set("address", p.address().toValue());
+        ArrayNode commits = m.putArray("commits");
+        for (Update.Entry e : p.commits()) {
+          ArrayNode pair = commits.addArray();
+          pair.add(e.id().toValue());
+          pair.add(hashes(e.parents()));
+        }
+        m.set("heads", hashes(p.heads()));
+        ArrayNode values = m.putArray("values");
+        p.values().forEach((hash, bytes) -> values.addArray().add(hash.toValue()).add(bytes));
+      }
+      case PUBLISH_ACK -> {
+        Message.PublishAck a = (Message.PublishAck) message;
+        m.put("re", a.re());
+        m.set("address", a.address().toValue());
+        m.set("heads", hashes(a.heads()));
+      }
+      case FETCH -> m.set("hashes", hashes(((Message.Fetch) message).hashes()));
+      case FETCH_REPLY -> {
+        Message.FetchReply r = (Message.FetchReply) message;
+        m.put("re", r.re());
+        ArrayNode slices = m.putArray("slices");
+        for (Message.Slice s : r.slices()) {
+          slices.addArray().add(s.hash().toValue()).add(s.offset()).add(s.total()).add(s.bytes());
+        }
+        m.put("last", r.last());
+      }
+      case ERROR -> {
+        Message.ErrorReport e = (Message.ErrorReport) message;
+        m.put("re", e.re());
+        m.put("code", e.code().wireName());
+        m.put("message", e.message());
+      }
+    }
+    byte[] frame = CanonicalCbor.encode(m);
+    if (frame.length > Message.MAX_FRAME_BYTES) {
+      throw new ReplikonException(Reason.TOO_LARGE, message.kind().wireName() + " message of "
+          + frame.length + " bytes exceeds the frame limit of " + Message.MAX_FRAME_BYTES);
+    }
+    return frame;
+  }
+
+  /**
+   * Decodes a frame.
+   *
+   * @throws ReplikonException {@code TOO_LARGE} for a frame over the limit,
+   *     {@code MALFORMED_VALUE} for bytes that are not a well-formed message (the message says
+   *     what is wrong), {@code PROTOCOL} for a well-formed message of an unknown kind
+   */
+  public static Message decode(byte[] frame) {
+    if (frame.length > Message.MAX_FRAME_BYTES) {
+      throw new ReplikonException(Reason.TOO_LARGE, "frame of " + frame.length
+          + " bytes exceeds the limit of " + Message.MAX_FRAME_BYTES);
+    }
+    JsonNode m = CanonicalCbor.decode(frame);
+    if (!m.isObject()) {
+      throw malformed("a message is a map");
+    }
+    String kindName = text(m, "kind");
+    Kind kind = Kind.fromWireName(kindName);
+    if (kind == null) {
+      throw new ReplikonException(Reason.PROTOCOL, "unknown message kind '" + kindName + "'");
+    }
+    long id = number(m, "id");
+    try {
+      return switch (kind) {
+        case HELLO -> new Message.Hello(id, text(m, "peer"), (int) number(m, "version"),
+            role(text(m, "role")), credentials(m.get("credentials")));
+        case SUBSCRIBE -> {
+          List<Message.Interest> interests = new ArrayList<>();
+          for (JsonNode n : list(m, "interests")) {
+            interests.add(new Message.Interest(Address.fromValue(n.get("address")),
+                hashSet(n.get("heads"), "heads")));
+          }
+          yield new Message.Subscribe(id, interests);
+        }
+        case SUBSCRIBE_ACK -> {
+          List<Address> addresses = new ArrayList<>();
+          for (JsonNode n : list(m, "addresses")) {
+            addresses.add(Address.fromValue(n));
+          }
+          yield new Message.SubscribeAck(id, number(m, "re"), addresses);
+        }
+        case PUBLISH -> {
+          List<Update.Entry> commits = new ArrayList<>();
+          for (JsonNode pair : list(m, "commits")) {
+            if (!pair.isArray() || pair.size() != 2) {
+              throw malformed("a commit entry is [id, parents]");
+            }
+            commits.add(new Update.Entry(Hash.fromValue(pair.get(0)),
+                hashList(pair.get(1), "parents")));
+          }
+          Map<Hash, byte[]> values = new LinkedHashMap<>();
+          for (JsonNode pair : list(m, "values")) {
+            if (!pair.isArray() || pair.size() != 2 || !pair.get(1).isBinary()) {
+              throw malformed("a value entry is [hash, bytes]");
+            }
+            values.put(Hash.fromValue(pair.get(0)), ((BinaryNode) pair.get(1)).binaryValue());
+          }
+          yield new Message.Publish(id, Address.fromValue(m.get("address")), commits,
+              hashSet(m.get("heads"), "heads"), values);
+        }
+        case PUBLISH_ACK -> new Message.PublishAck(id, number(m, "re"),
+            Address.fromValue(m.get("address")), hashSet(m.get("heads"), "heads"));
+        case FETCH -> new Message.Fetch(id, hashList(m.get("hashes"), "hashes"));
+        case FETCH_REPLY -> {
+          List<Message.Slice> slices = new ArrayList<>();
+          for (JsonNode s : list(m, "slices")) {
+            if (!s.isArray() || s.size() != 4 || !s.get(1).canConvertToLong()
+                || !s.get(2).canConvertToLong() || !s.get(3).isBinary()) {
+              throw malformed("a slice is [hash, offset, total, bytes]");
+            }
+            slices.add(new Message.Slice(Hash.fromValue(s.get(0)), s.get(1).asLong(),
+                s.get(2).asLong(), ((BinaryNode) s.get(3)).binaryValue()));
+          }
+          JsonNode last = m.get("last");
+          if (last == null || !last.isBoolean()) {
+            throw malformed("field last is not a boolean");
+          }
+          yield new Message.FetchReply(id, number(m, "re"), slices, last.asBoolean());
+        }
+        case ERROR -> new Message.ErrorReport(id, number(m, "re"),
+            ErrorCode.fromWireName(text(m, "code")), text(m, "message"));
+      };
+    } catch (ReplikonException e) {
+      if (e.reason() == Reason.MALFORMED_VALUE) {
+        throw malformed(kindName + ": " + e.getMessage());
+      }
+      throw e;
+    }
+  }
+
+  private static ArrayNode hashes(Collection<Hash> hashes) {
+    ArrayNode out = F.arrayNode(hashes.size());
+    hashes.forEach(h -> out.add(h.toValue()));
+    return out;
+  }
+
+  private static List<Hash> hashList(JsonNode node, String field) {
+    if (node == null || !node.isArray()) {
+      throw malformed("field " + field + " is not a list");
+    }
+    List<Hash> out = new ArrayList<>(node.size());
+    for (JsonNode h : node) {
+      out.add(Hash.fromValue(h));
+    }
+    return out;
+  }
+
+  private static Set<Hash> hashSet(JsonNode node, String field) {
+    return new LinkedHashSet<>(hashList(node, field));
+  }
+
+  private static Iterable<JsonNode> list(JsonNode m, String field) {
+    JsonNode node = m.get(field);
+    if (node == null || !node.isArray()) {
+      throw malformed("field " + field + " is not a list");
+    }
+    return node;
+  }
+
+  private static String text(JsonNode m, String field) {
+    JsonNode node = m.get(field);
+    if (node == null || !node.isTextual()) {
+      throw malformed("field " + field + " is not a string");
+    }
+    return node.asText();
+  }
+
+  private static long number(JsonNode m, String field) {
+    JsonNode node = m.get(field);
+    if (node == null || !node.isIntegralNumber() || !node.canConvertToLong()) {
+      throw malformed("field " + field + " is not an integer");
+    }
+    return node.asLong();
+  }
+
+  private static Message.Role role(String name) {
+    return switch (name) {
+      case "server" -> Message.Role.SERVER;
+      case "client" -> Message.Role.CLIENT;
+      default -> throw malformed("unknown role '" + name + "'");
+    };
+  }
+
+  private static Map<String, String> credentials(JsonNode node) {
+    if (node == null) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw malformed("field credentials is not a map");
+    }
+    Map<String, String> out = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isTextual()) {
+        throw malformed("credential " + e.getKey() + " is not a string");
+      }
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  private static ReplikonException malformed(String what) {
+    return new ReplikonException(Reason.MALFORMED_VALUE, "malformed message: " + what);
+  }
+}
