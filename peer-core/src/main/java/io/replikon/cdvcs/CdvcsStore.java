@@ -195,6 +195,29 @@ public final class CdvcsStore {
     return Commit.decode(value);
   }
 
+  /**
+   * Returns any stored content-addressed value (a commit value, a chunk or a blob) by its hash, or
+   * empty: what a peer serves to a fetch.
+   */
+  public Optional<byte[]> value(Hash hash) {
+    byte[] key = hash.toBytes();
+    Optional<byte[]> found = store.get(Column.CHUNKS, key);
+    if (found.isEmpty()) {
+      found = store.get(Column.COMMITS, key);
+    }
+    if (found.isEmpty()) {
+      found = store.get(Column.BLOBS, key);
+    }
+    return found;
+  }
+
+  /** Returns true if a content-addressed value with this hash is stored. */
+  public boolean hasValue(Hash hash) {
+    byte[] key = hash.toBytes();
+    return store.contains(Column.CHUNKS, key) || store.contains(Column.COMMITS, key)
+        || store.contains(Column.BLOBS, key);
+  }
+
   /** Returns the stored encoding of a chunk, or empty. */
   public Optional<byte[]> chunk(Hash id) {
     return store.get(Column.CHUNKS, id.toBytes());

@@ -1,0 +1,30 @@
+package io.replikon.peer;
+
+import io.replikon.protocol.Message;
+
+/**
+ * The engine's view of a connection to another peer. The transport implements it; the simulation
+ * in the tests implements it in memory.
+ *
+ * <p>Implementations deliver messages in the order they were sent, or not at all after a close.
+ * {@link #send} must not block: it queues the message.
+ */
+public interface Link {
+  /** Returns an id unique among this peer's links. */
+  long id();
+
+  /** Returns a description for logs: the remote address or URL. */
+  String describe();
+
+  /** Queues a message to the other peer. Messages after a close are dropped. */
+  void send(Message message);
+
+  /** Sends {@code reason} if not null, then closes the link. Idempotent. */
+  void close(Message.ErrorReport reason);
+
+  /** Stops reading from the other peer until {@link #resumeReading()}: backpressure. */
+  void suspendReading();
+
+  /** Reads from the other peer again. */
+  void resumeReading();
+}

@@ -1,0 +1,37 @@
+package io.replikon.peer;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Cdvcs;
+import io.replikon.protocol.Message;
+import java.util.List;
+
+/**
+ * What an engine reports as it works: for logs, metrics and the layers above (a stage that waits
+ * for a sync, a realizer that follows new commits). Called on the engine's thread; implementations
+ * must be quick and must not call back into the engine. Every method has an empty default.
+ */
+public interface PeerEvents {
+  /** A link said hello. */
+  default void connected(Link link, Message.Hello hello) {}
+
+  /** A link closed. */
+  default void disconnected(Link link) {}
+
+  /** This engine closed a link because of what the other peer did; {@code reason} says what. */
+  default void refused(Link link, Message.ErrorCode code, String reason) {}
+
+  /** The other peer reported an error. */
+  default void errorReceived(Link link, Message.ErrorReport error) {}
+
+  /** New commits were stored at an address (from {@code link}, or locally when it is null). */
+  default void stored(Address address, Link link, Cdvcs.Preview change) {}
+
+  /**
+   * This peer holds every head that {@code link} had for {@code address} when it last published:
+   * after a subscribe, the catch-up from that peer is complete.
+   */
+  default void synced(Address address, Link link) {}
+
+  /** Values were fetched from a link. */
+  default void fetched(Link link, List<Message.Slice> slices) {}
+}

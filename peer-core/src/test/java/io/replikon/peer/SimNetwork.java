@@ -1,0 +1,257 @@
+package io.replikon.peer;
+
+import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.protocol.Message;
+import io.replikon.protocol.MessageCodec;
+import io.replikon.storage.Store;
+import io.replikon.storage.Stores;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * A deterministic network of peers for tests: engines on in-memory stores, links that carry
+ * encoded messages with seeded delays, occasional duplication and reordering, partitions that cut
+ * links, and crashes that throw an engine away and restart it on its store. Everything runs on
+ * the test's thread in virtual time; the same seed gives the same run.
+ */
+final class SimNetwork {
+  /** How hostile the network is. */
+  record Faults(double duplicate, double reorder, int maxDelayMillis) {
+    static final Faults NONE = new Faults(0, 0, 5);
+  }
+
+  private final Random random;
+  private final PriorityQueue<Event> queue = new PriorityQueue<>();
+  private long now;
+  private long sequence;
+  private long nextLinkId;
+  private Faults faults = Faults.NONE;
+  private final Map<String, SimPeer> peers = new LinkedHashMap<>();
+  private final List<SimLink> links = new ArrayList<>();
+  final List<String> log = new ArrayList<>();
+
+  SimNetwork(long seed) {
+    this.random = new Random(seed);
+  }
+
+  Random random() {
+    return random;
+  }
+
+  void faults(Faults f) {
+    this.faults = f;
+  }
+
+  Clock clock() {
+    return new Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(now);
+      }
+    };
+  }
+
+  long now() {
+    return now;
+  }
+
+  /** Adds a peer with a fresh in-memory store. */
+  SimPeer peer(String name, Message.Role role) {
+    SimPeer p = new SimPeer(name, role, Stores.inMemory());
+    peers.put(name, p);
+    p.start();
+    return p;
+  }
+
+  List<SimPeer> peers() {
+    return List.copyOf(peers.values());
+  }
+
+  /** Connects two running peers: each gets one end. */
+  void connect(SimPeer a, SimPeer b) {
+    if (!a.running || !b.running) {
+      return;
+    }
+    SimLink ab = new SimLink(++nextLinkId, a, b);
+    SimLink ba = new SimLink(++nextLinkId, b, a);
+    ab.other = ba;
+    ba.other = ab;
+    links.add(ab);
+    links.add(ba);
+    a.engine.opened(ab);
+    b.engine.opened(ba);
+  }
+
+  /** Cuts every link between the two peers. */
+  void cut(SimPeer a, SimPeer b) {
+    for (SimLink l : List.copyOf(links)) {
+      if (l.owner == a && l.other.owner == b) {
+        l.close(null);
+      }
+    }
+  }
+
+  boolean connected(SimPeer a, SimPeer b) {
+    return links.stream().anyMatch(l -> l.open && l.owner == a && l.other.owner == b);
+  }
+
+  /** Schedules an action at a virtual time from now. */
+  void at(long delay, Runnable action) {
+    queue.add(new Event(now + delay, ++sequence, action));
+  }
+
+  /** Runs events until none is left or {@code maxEvents} ran; returns how many ran. */
+  int run(int maxEvents) {
+    int n = 0;
+    while (!queue.isEmpty() && n < maxEvents) {
+      Event e = queue.poll();
+      now = Math.max(now, e.time);
+      e.action.run();
+      n++;
+    }
+    return n;
+  }
+
+  boolean idle() {
+    return queue.isEmpty();
+  }
+
+  private record Event(long time, long seq, Runnable action) implements Comparable<Event> {
+    @Override
+    public int compareTo(Event o) {
+      return time != o.time ? Long.compare(time, o.time) : Long.compare(seq, o.seq);
+    }
+  }
+
+  /** A peer: an engine on a store that outlives the engine's crashes. */
+  final class SimPeer {
+    final String name;
+    final Message.Role role;
+    final Store store;
+    PeerEngine engine;
+    boolean running;
+    Consumer<PeerEngine> onStart = e -> { };
+
+    SimPeer(String name, Message.Role role, Store store) {
+      this.name = name;
+      this.role = role;
+      this.store = store;
+    }
+
+    void start() {
+      engine = new PeerEngine(EngineConfig.defaults(name, role).withPublishLimits(3, 2_000),
+          new CdvcsStore(store), clock(), new PeerEvents() { });
+      running = true;
+      onStart.accept(engine);
+    }
+
+    /** Throws the engine away with everything in flight; the store stays as it was written. */
+    void crash() {
+      running = false;
+      for (SimLink l : List.copyOf(links)) {
+        if (l.owner == this || l.other.owner == this) {
+          l.close(null);
+        }
+      }
+      engine = null;
+      log.add(now + " crash " + name);
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  /** One end of a connection. */
+  final class SimLink implements Link {
+    final long id;
+    final SimPeer owner;
+    final PeerEngine engine;
+    SimLink other;
+    boolean open = true;
+    long lastDelivery;
+
+    SimLink(long id, SimPeer owner, SimPeer to) {
+      this.id = id;
+      this.owner = owner;
+      this.engine = owner.engine;
+    }
+
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public String describe() {
+      return owner + "->" + other.owner;
+    }
+
+    @Override
+    public void send(Message message) {
+      if (!open) {
+        return;
+      }
+      byte[] frame = MessageCodec.encode(message); // every message crosses the real codec
+      long delay = 1 + random.nextInt(faults.maxDelayMillis());
+      long when = now + delay;
+      if (random.nextDouble() >= faults.reorder()) {
+        when = Math.max(when, lastDelivery); // FIFO, as TCP, unless this one is reordered
+        lastDelivery = when;
+      }
+      deliver(when, frame);
+      if (random.nextDouble() < faults.duplicate()) {
+        deliver(when + 1 + random.nextInt(faults.maxDelayMillis()), frame);
+      }
+    }
+
+    private void deliver(long when, byte[] frame) {
+      queue.add(new Event(when, ++sequence, () -> {
+        if (other.open && open) {
+          other.engine.received(other, MessageCodec.decode(frame));
+        }
+      }));
+    }
+
+    @Override
+    public void close(Message.ErrorReport reason) {
+      if (!open) {
+        return;
+      }
+      if (reason != null) {
+        log.add(now + " " + describe() + " closed: " + reason.code() + " " + reason.message());
+      }
+      open = false;
+      links.remove(this);
+      if (owner.running && owner.engine == engine) {
+        engine.closed(this);
+      }
+      other.close(null);
+    }
+
+    @Override
+    public void suspendReading() {}
+
+    @Override
+    public void resumeReading() {}
+  }
+}
