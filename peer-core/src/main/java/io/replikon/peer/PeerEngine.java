@@ -421,7 +421,8 @@ public final class PeerEngine {
       return;
     }
     p.fresh = preview.newCommits();
-    p.values.putAll(p.publish.values());
+    // Inline values are checked on arrival, as fetched ones are: a forgery ends the link at once.
+    p.publish.values().forEach(p::keep);
     if (p.fresh.isEmpty()) {
       finish(a, p, true);
       return;
@@ -672,7 +673,7 @@ public final class PeerEngine {
       }
     }
 
-    private void keep(Hash hash, byte[] bytes) {
+    void keep(Hash hash, byte[] bytes) {
       Hash actual = Hash.sha256(bytes);
       if (!actual.equals(hash)) {
         throw new ReplikonException(ReplikonException.Reason.HASH_MISMATCH,

@@ -1,0 +1,287 @@
+package io.replikon.peer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Cdvcs;
+import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Commit;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.cdvcs.Update;
+import io.replikon.protocol.Message;
+import io.replikon.protocol.Message.ErrorCode;
+import io.replikon.protocol.Message.Role;
+import io.replikon.storage.Stores;
+import io.replikon.value.Hash;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** One engine and a scripted peer on the other end of a link: the protocol step by step. */
+class PeerEngineTest {
+  static final Address ADDRESS = new Address("alice", new UUID(7, 7));
+
+  /** A link that records what the engine sends. */
+  static final class RecordingLink implements Link {
+    final List<Message> sent = new ArrayList<>();
+    Message.ErrorReport closedWith;
+    boolean closed;
+
+    @Override
+    public long id() {
+      return 1;
+    }
+
+    @Override
+    public String describe() {
+      return "scripted";
+    }
+
+    @Override
+    public void send(Message message) {
+      if (!closed) {
+        sent.add(message);
+      }
+    }
+
+    @Override
+    public void close(Message.ErrorReport reason) {
+      closedWith = reason;
+      closed = true;
+    }
+
+    @Override
+    public void suspendReading() {}
+
+    @Override
+    public void resumeReading() {}
+
+    @SuppressWarnings("unchecked")
+    <T extends Message> List<T> of(Message.Kind kind) {
+      return (List<T>) sent.stream().filter(m -> m.kind() == kind).toList();
+    }
+  }
+
+  Instant now = Instant.ofEpochSecond(1_000_000);
+  final Clock clock = new Clock() {
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  };
+  CdvcsStore store;
+  PeerEngine engine;
+  RecordingLink link;
+  List<String> refusals;
+  long ids;
+
+  @BeforeEach
+  void setUp() {
+    store = new CdvcsStore(Stores.inMemory());
+    refusals = new ArrayList<>();
+    engine = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withFetchTimeout(Duration.ofSeconds(5)), store, clock, new PeerEvents() {
+          @Override
+          public void refused(Link l, ErrorCode code, String reason) {
+            refusals.add(code + ": " + reason);
+          }
+        });
+    link = new RecordingLink();
+    engine.opened(link);
+  }
+
+  void hello() {
+    engine.received(link, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+  }
+
+  /** A CDVCS of the other side with a root and one commit of 3 transactions. */
+  static List<Update> history() {
+    Cdvcs c = Cdvcs.empty(ADDRESS);
+    Update root = Cdvcs.create(ADDRESS, "alice", 1);
+    c.apply(root);
+    Update first = c.transact(List.of(tx("a"), tx("b"), tx("c")), "alice", 2);
+    return List.of(root, first);
+  }
+
+  static Transaction tx(String s) {
+    return new Transaction("add", JsonNodeFactory.instance.textNode(s));
+  }
+
+  /** The publish of the whole history with commit values inline and chunks left to fetch. */
+  Message.Publish publishWithoutChunks(List<Update> h) {
+    List<Update.Entry> entries = new ArrayList<>();
+    Map<Hash, byte[]> values = new HashMap<>();
+    for (Update u : h) {
+      entries.addAll(u.commits());
+      values.putAll(u.commitValues());
+    }
+    return new Message.Publish(++ids, ADDRESS, entries, Set.of(h.get(1).lastCommit()), values);
+  }
+
+  @Test
+  void opened_saysHelloFirst() {
+    assertThat(link.sent).hasSize(1);
+    assertThat(link.sent.get(0)).isInstanceOf(Message.Hello.class);
+  }
+
+  @Test
+  void receive_messageBeforeHello_isRefused() {
+    engine.received(link, new Message.Fetch(1, List.of()));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.PROTOCOL);
+    assertThat(link.closedWith.message()).contains("before hello");
+  }
+
+  @Test
+  void receive_helloOfAnotherVersion_isRefusedNamingBoth() {
+    engine.received(link, new Message.Hello(1, "future", 2, Role.CLIENT, Map.of()));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.VERSION_MISMATCH);
+    assertThat(link.closedWith.message()).contains("version 2").contains("speaks 1");
+  }
+
+  @Test
+  void publish_fetchesChunksVerifiesStoresAcksAndReportsSync() {
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    List<Message.Fetch> fetches = link.of(Message.Kind.FETCH);
+    assertThat(fetches).hasSize(1);
+    Hash chunk = h.get(1).chunkValues().keySet().iterator().next();
+    assertThat(fetches.get(0).hashes()).containsExactly(chunk);
+    assertThat(store.summary(ADDRESS)).as("nothing stored before the values are in").isEmpty();
+    byte[] bytes = h.get(1).chunkValues().get(chunk);
+    engine.received(link, new Message.FetchReply(++ids, fetches.get(0).id(),
+        List.of(new Message.Slice(chunk, 0, bytes.length, bytes)), true));
+    assertThat(store.summary(ADDRESS).orElseThrow().transactionCount()).isEqualTo(3);
+    List<Message.PublishAck> acks = link.of(Message.Kind.PUBLISH_ACK);
+    assertThat(acks).hasSize(1);
+    assertThat(acks.get(0).heads()).containsExactly(h.get(1).lastCommit());
+    assertThat(link.closed).isFalse();
+  }
+
+  @Test
+  void publish_slicedFetchReply_isAssembled() {
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    Hash chunk = fetch.hashes().get(0);
+    byte[] bytes = h.get(1).chunkValues().get(chunk);
+    int half = bytes.length / 2;
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, half, bytes.length,
+            java.util.Arrays.copyOfRange(bytes, half, bytes.length))), false));
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, 0, bytes.length, java.util.Arrays.copyOf(bytes, half))), true));
+    assertThat(store.summary(ADDRESS).orElseThrow().commitCount()).isEqualTo(2);
+  }
+
+  @Test
+  void publish_whoseFetchedChunkDoesNotMatchItsHash_closesTheLink_andStoresNothing() {
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    byte[] forged = "not the chunk".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(),
+        List.of(new Message.Slice(fetch.hashes().get(0), 0, forged.length, forged)), true));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.HASH_MISMATCH);
+    assertThat(store.summary(ADDRESS)).isEmpty();
+    assertThat(refusals).hasSize(1);
+  }
+
+  @Test
+  void publish_whoseValuesTheSenderDoesNotServe_closesTheLink() {
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(),
+        List.of(new Message.Slice(fetch.hashes().get(0), 0, -1, new byte[0])), true));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MISSING_CONTENT);
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void publish_whoseFetchIsNeverAnswered_timesOutOnTick() {
+    hello();
+    engine.received(link, publishWithoutChunks(history()));
+    engine.tick();
+    assertThat(link.closed).isFalse();
+    now = now.plusSeconds(6);
+    engine.tick();
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MISSING_CONTENT);
+    assertThat(link.closedWith.message()).contains("unanswered");
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void publish_withForgedInlineCommitValue_closesTheLink() {
+    hello();
+    List<Update> h = history();
+    Message.Publish honest = publishWithoutChunks(h);
+    Map<Hash, byte[]> values = new HashMap<>(honest.values());
+    Hash root = h.get(0).lastCommit();
+    values.put(root, new Commit(List.of(), List.of(), "mallory", 1, ADDRESS).encode());
+    engine.received(link, new Message.Publish(++ids, ADDRESS, honest.commits(), honest.heads(),
+        values));
+    assertThat(link.closedWith).isNotNull();
+    assertThat(link.closedWith.code()).isIn(ErrorCode.HASH_MISMATCH);
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void subscribe_answersWithOnlyWhatTheSubscriberLacks() {
+    Cdvcs c = Cdvcs.empty(ADDRESS);
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    c.apply(Cdvcs.create(ADDRESS, "alice", 1));
+    Hash old = c.heads().iterator().next();
+    for (int i = 0; i < 50; i++) {
+      Update u = engine.state(ADDRESS).orElseThrow().transact(List.of(tx("t" + i)), "alice", i);
+      engine.submit(u);
+      if (i == 44) {
+        old = u.lastCommit();
+      }
+    }
+    hello();
+    link.sent.clear();
+    engine.received(link, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of(old)))));
+    List<Message.Publish> publishes = link.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(1);
+    assertThat(publishes.get(0).commits()).hasSize(5);
+  }
+
+  @Test
+  void subscribe_byAPeerThatLacksNothing_isAnsweredWithAnEmptyPublish() {
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    Set<Hash> heads = engine.state(ADDRESS).orElseThrow().heads();
+    hello();
+    link.sent.clear();
+    engine.received(link, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, heads))));
+    List<Message.Publish> publishes = link.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(1);
+    assertThat(publishes.get(0).commits()).isEmpty();
+    assertThat(publishes.get(0).heads()).isEqualTo(heads);
+  }
+}
