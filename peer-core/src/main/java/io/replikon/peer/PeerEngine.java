@@ -73,6 +73,8 @@ import java.util.Set;
  * it was; other links are not affected. Store failures propagate to the caller.
  */
 public final class PeerEngine {
+  /** Values asked for in one fetch, at most. */
+  static final int FETCH_GROUP = 8;
   private final EngineConfig config;
   private final CdvcsStore store;
   private final Clock clock;
@@ -367,6 +369,10 @@ public final class PeerEngine {
         return;
       }
       p.fetching.clear();
+      if (!p.toFetch.isEmpty()) {
+        fetchNextGroup(p);
+        return;
+      }
       advance(a);
     }
   }
@@ -468,12 +474,26 @@ public final class PeerEngine {
     write(a, p);
   }
 
+  /** Queues values to fetch and asks for the first group of them. */
   private void fetch(Inbound p, List<Hash> hashes) {
+    p.toFetch.addAll(hashes);
+    fetchNextGroup(p);
+  }
+
+  /**
+   * Asks for the next {@link #FETCH_GROUP} queued values: a sender never has to read more than a
+   * few MiB at once for one fetch, whatever the size of the commit.
+   */
+  private void fetchNextGroup(Inbound p) {
+    List<Hash> group = new ArrayList<>();
+    while (!p.toFetch.isEmpty() && group.size() < FETCH_GROUP) {
+      group.add(p.toFetch.poll());
+    }
     p.fetching.clear();
-    p.fetching.addAll(hashes);
+    p.fetching.addAll(group);
     p.fetchId = p.from.nextId();
     p.fetchSentAt = clock.instant();
-    p.from.link.send(new Message.Fetch(p.fetchId, hashes));
+    p.from.link.send(new Message.Fetch(p.fetchId, group));
   }
 
   private void write(AddressState a, Inbound p) {
@@ -562,18 +582,18 @@ public final class PeerEngine {
       byte[] commitValue = store.value(id).orElseThrow();
       values.put(id, commitValue);
       inline += commitValue.length;
+      boolean full = false;
       for (Hash chunk : Commit.decode(commitValue).chunks()) {
-        if (inline >= config.maxInlineBytes()) {
-          break;
-        }
         Optional<byte[]> bytes = store.value(chunk);
-        if (bytes.isPresent() && inline + bytes.get().length <= config.maxInlineBytes()) {
+        if (!full && bytes.isPresent() && inline + bytes.get().length <= config.maxInlineBytes()) {
           values.put(chunk, bytes.get());
           inline += bytes.get().length;
+        } else {
+          full = true; // the receiver fetches the rest; end the publish with this commit
         }
       }
       advanceKnown(known, entry);
-      if (inline >= config.maxInlineBytes()) {
+      if (full || inline >= config.maxInlineBytes()) {
         break;
       }
     }
@@ -636,6 +656,7 @@ public final class PeerEngine {
     final Map<Hash, byte[]> values = new HashMap<>();
     final Map<Hash, Partial> partial = new HashMap<>();
     final Set<Hash> fetching = new LinkedHashSet<>();
+    final Deque<Hash> toFetch = new ArrayDeque<>();
     List<Update.Entry> fresh = List.of();
     Phase phase = Phase.COMMITS;
     long fetchId = -1;
