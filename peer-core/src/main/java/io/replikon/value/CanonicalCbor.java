@@ -41,6 +41,8 @@ public final class CanonicalCbor {
     try {
       encoder.write(value);
       return encoder.toByteArray();
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -74,6 +76,8 @@ public final class CanonicalCbor {
     try {
       encoder.write(value);
       return Hash.sha256(encoder.buffer(), 0, encoder.size());
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -94,6 +98,8 @@ public final class CanonicalCbor {
     try {
       encoder.write(value);
       return Arrays.equals(bytes, 0, bytes.length, encoder.buffer(), 0, encoder.size());
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -110,7 +116,11 @@ public final class CanonicalCbor {
   }
 
   private static void release(CborEncoder encoder) {
-    encoder.releaseReferences();
     encoder.busy = false;
+  }
+
+  private static RuntimeException failed(CborEncoder encoder, RuntimeException e) {
+    encoder.releaseReferences();
+    return e;
   }
 }
