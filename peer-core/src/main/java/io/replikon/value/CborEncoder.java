@@ -25,12 +25,13 @@ import java.util.Map;
  * <ul>
  *   <li>Key order. Deterministic order compares encoded keys (header and UTF-8) bytewise. Each
  *       key is encoded once into an {@link EncodedKey} that also holds its first eight bytes as a
- *       number, so almost every comparison is one unsigned long comparison. A small direct-mapped
- *       cache of encoded keys (per encoder, keys up to 64 chars) means the keys that values of one
- *       kind share are encoded once, not once per map; writing a key is then an array copy. The
- *       entries of the maps being written sit on reusable stacks in this object and are sorted
- *       there by insertion sort (maps are small, often nearly sorted), or through an index array
- *       above {@link #INSERTION_SORT_MAX} keys.
+ *       number, so almost every comparison is one unsigned long comparison. Two small caches per
+ *       encoder (open addressing, four probes, replace on overflow) exploit that values of one
+ *       kind share their keys and key order: encoded keys (up to 64 chars), so writing a key is
+ *       an array copy, and for key sequences seen before (up to 64 keys, checked by identity of
+ *       the cached keys) the order to write them in, so a repeated map shape is not sorted
+ *       again. Otherwise the entries are sorted as indexes on a reusable stack, by insertion sort
+ *       (maps are small) or, above {@link #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}.
  *   <li>Strings are written in one pass: the header is reserved for the char count (the UTF-8
  *       length if the string is ASCII) and the bytes are moved if the UTF-8 length needs a longer
  *       header. Unpaired surrogates cannot be encoded as UTF-8 and are rejected rather than
@@ -51,9 +52,10 @@ final class CborEncoder {
   /** A buffer that grew beyond this is not kept for the next value. */
   private static final int RETAINED_BUFFER_MAX = 1 << 20;
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
-  private static final int KEY_CACHE_SIZE = 1024;
+  private static final int KEY_CACHE_SIZE = 2048;
+  private static final int CACHE_PROBES = 4;
   private static final int KEY_CACHE_MAX_CHARS = 64;
-  private static final int SHAPE_CACHE_SIZE = 256;
+  private static final int SHAPE_CACHE_SIZE = 512;
   private static final int SHAPE_MAX_KEYS = 64;
 
   private byte[] buf = new byte[4096];
@@ -64,9 +66,9 @@ final class CborEncoder {
   private JsonNode[] values = new JsonNode[256];
   private int[] order = new int[256];
   private int top;
-  // Direct-mapped cache of the key sequences of recently seen maps and their canonical order.
+  // Cache of the key sequences of recently seen maps and their canonical order.
   private final Shape[] shapeCache = new Shape[SHAPE_CACHE_SIZE];
-  // Direct-mapped cache of recently seen map keys: values of one kind share their keys.
+  // Cache of recently seen map keys: values of one kind share their keys.
   private final EncodedKey[] keyCache = new EncodedKey[KEY_CACHE_SIZE];
   private int highWater;
 
@@ -207,12 +209,21 @@ final class CborEncoder {
     int[] perm;
     int permOffset;
     Shape shape = null;
-    int slot = 0;
-    if (allCacheable) {
-      slot = (shapeHash ^ shapeHash >>> 16) & (SHAPE_CACHE_SIZE - 1);
-      shape = shapeCache[slot];
+    int home = (shapeHash ^ shapeHash >>> 16) & (SHAPE_CACHE_SIZE - 1);
+    int free = -1;
+    for (int probe = 0; allCacheable && probe < CACHE_PROBES; probe++) {
+      int slot = (home + probe) & (SHAPE_CACHE_SIZE - 1);
+      Shape candidate = shapeCache[slot];
+      if (candidate == null) {
+        free = slot;
+        break;
+      }
+      if (candidate.hash == shapeHash && candidate.matches(ks, base, n)) {
+        shape = candidate;
+        break;
+      }
     }
-    if (shape != null && shape.matches(ks, base, n)) {
+    if (shape != null) {
       perm = shape.order;
       permOffset = 0;
     } else {
@@ -220,7 +231,7 @@ final class CborEncoder {
       perm = order;
       permOffset = base;
       if (allCacheable) {
-        shapeCache[slot] = new Shape(
+        shapeCache[free >= 0 ? free : home] = new Shape(shapeHash,
             Arrays.copyOfRange(ks, base, base + n), Arrays.copyOfRange(order, base, base + n));
       }
     }
@@ -278,10 +289,12 @@ final class CborEncoder {
 
   /** The key sequence of a map seen before, and the order its entries are written in. */
   private static final class Shape {
+    final int hash;
     final EncodedKey[] keys;
     final int[] order;
 
-    Shape(EncodedKey[] keys, int[] order) {
+    Shape(int hash, EncodedKey[] keys, int[] order) {
+      this.hash = hash;
       this.keys = keys;
       this.order = order;
     }
@@ -303,15 +316,23 @@ final class CborEncoder {
   /** Returns the encoding of a map key, from the cache if the key was seen recently. */
   private EncodedKey encodedKey(String key) {
     int h = key.hashCode();
-    int slot = (h ^ h >>> 16) & (KEY_CACHE_SIZE - 1);
-    EncodedKey cached = keyCache[slot];
-    if (cached != null && (cached.key == key || cached.key.equals(key))) {
-      return cached;
+    int home = (h ^ h >>> 16) & (KEY_CACHE_SIZE - 1);
+    int free = -1;
+    for (int probe = 0; probe < CACHE_PROBES; probe++) {
+      int slot = (home + probe) & (KEY_CACHE_SIZE - 1);
+      EncodedKey cached = keyCache[slot];
+      if (cached == null) {
+        free = slot;
+        break; // keys are never removed, only replaced, so the key is not further on
+      }
+      if (cached.key == key || cached.hash == h && cached.key.equals(key)) {
+        return cached;
+      }
     }
     boolean cacheable = key.length() <= KEY_CACHE_MAX_CHARS;
     EncodedKey fresh = new EncodedKey(key, cacheable);
     if (cacheable) {
-      keyCache[slot] = fresh;
+      keyCache[free >= 0 ? free : home] = fresh; // when the probed slots are full, evict one
     }
     return fresh;
   }

@@ -150,6 +150,41 @@ class CanonicalCborEncodeTest {
   }
 
   @Test
+  void encode_moreKeysAndShapesThanCached_matchReferenceEncoding() {
+    Random random = new Random(23);
+    List<String> vocabulary = new ArrayList<>();
+    for (int i = 0; i < 6000; i++) {
+      vocabulary.add("k" + Integer.toString(random.nextInt(1 << 20), 36));
+    }
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 3000; i++) {
+        ObjectNode o = NODES.objectNode();
+        for (int j = 1 + random.nextInt(5); j > 0; j--) {
+          o.put(vocabulary.get(random.nextInt(round == 1 ? 40 : vocabulary.size())), j);
+        }
+        byte[] actual = CanonicalCbor.encode(o);
+        if (!java.util.Arrays.equals(actual, reference(o))) {
+          assertThat(HEX.formatHex(actual)).as("%s", o).isEqualTo(HEX.formatHex(reference(o)));
+        }
+      }
+    }
+  }
+
+  @Test
+  void encode_keysWithCollidingHashCodes_sortCorrectly() {
+    // "Aa" and "BB" have the same String.hashCode, so these key sequences hash alike too.
+    assertThat("AaAa".hashCode()).isEqualTo("BBBB".hashCode()).isEqualTo("AaBB".hashCode());
+    List<List<String>> orders = List.of(
+        List.of("AaAa", "BBBB"), List.of("BBBB", "AaAa"), List.of("AaBB", "BBBB", "AaAa"),
+        List.of("BBBB", "AaBB", "AaAa"), List.of("AaAa", "BBBB"));
+    for (List<String> keys : orders) {
+      ObjectNode o = object(keys);
+      assertThat(HEX.formatHex(CanonicalCbor.encode(o))).as("%s", keys)
+          .isEqualTo(HEX.formatHex(reference(o)));
+    }
+  }
+
+  @Test
   void encode_integerNodeKinds_encodeByValue() {
     assertThat(hex(NODES.numberNode(5))).isEqualTo("05");
     assertThat(hex(NODES.numberNode(5L))).isEqualTo("05");
