@@ -3,8 +3,15 @@ package io.replikon.bench;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,25 +58,54 @@ public class CanonicalHashBench {
     @Param("1024")
     public int count;
 
+    /**
+     * {@code api}: every tweet's objects have the key order of the Twitter API, so the encoder's
+     * cache of map shapes hits; {@code shuffled}: each object's keys in a random order, so every
+     * map is sorted afresh (the worst case for key ordering).
+     */
+    @Param({"api", "shuffled"})
+    public String keyOrder;
+
     JsonNode[] tweets;
     byte[][] encoded;
 
     @Setup(Level.Trial)
     public void setUp() throws JsonProcessingException {
       Tweets generator = new Tweets(20240501L);
+      Random shuffler = new Random(7);
       tweets = new JsonNode[count];
       encoded = new byte[count][];
       ObjectMapper json = new ObjectMapper();
       long jsonBytes = 0;
       long cborBytes = 0;
       for (int i = 0; i < count; i++) {
-        tweets[i] = generator.next();
+        tweets[i] = keyOrder.equals("shuffled") ? shuffled(generator.next(), shuffler)
+            : generator.next();
         encoded[i] = CanonicalCbor.encode(tweets[i]);
         jsonBytes += json.writeValueAsBytes(tweets[i]).length;
         cborBytes += encoded[i].length;
       }
       System.out.printf("%n%d tweets: average %d bytes of JSON, %d bytes of canonical CBOR%n",
           count, jsonBytes / count, cborBytes / count);
+    }
+
+    private static JsonNode shuffled(JsonNode node, Random random) {
+      if (node.isArray()) {
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        node.forEach(item -> out.add(shuffled(item, random)));
+        return out;
+      }
+      if (!node.isObject()) {
+        return node;
+      }
+      List<String> keys = new ArrayList<>();
+      node.fieldNames().forEachRemaining(keys::add);
+      Collections.shuffle(keys, random);
+      ObjectNode out = JsonNodeFactory.instance.objectNode();
+      for (String key : keys) {
+        out.set(key, shuffled(node.get(key), random));
+      }
+      return out;
     }
   }
 
