@@ -3,6 +3,7 @@ package io.replikon.value;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.replikon.error.ReplikonException;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The canonical encoding of values, and their hashes.
@@ -21,7 +22,9 @@ import java.util.Arrays;
  *
  * <p>The hash of a value is SHA-256 over its canonical encoding.
  *
- * <p>Stateless and thread-safe. Each thread reuses one encoder buffer.
+ * <p>Stateless and thread-safe. Each thread reuses one encoder buffer (dropped after a value
+ * larger than 1 MiB) and small caches of recently seen map keys and key orders. A null argument
+ * is a programming error and throws {@code NullPointerException}.
  */
 public final class CanonicalCbor {
   private static final ThreadLocal<CborEncoder> ENCODER = ThreadLocal.withInitial(CborEncoder::new);
@@ -37,10 +40,13 @@ public final class CanonicalCbor {
    *     larger than a Java array
    */
   public static byte[] encode(JsonNode value) {
+    Objects.requireNonNull(value, "value");
     CborEncoder encoder = acquire();
     try {
       encoder.write(value);
       return encoder.toByteArray();
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -61,7 +67,7 @@ public final class CanonicalCbor {
    *     levels, or a length larger than the remaining input
    */
   public static JsonNode decode(byte[] bytes) {
-    return CborDecoder.decode(bytes);
+    return CborDecoder.decode(Objects.requireNonNull(bytes, "bytes"));
   }
 
   /**
@@ -70,10 +76,13 @@ public final class CanonicalCbor {
    * @throws ReplikonException with reason {@code INVALID_INPUT} as {@link #encode(JsonNode)}
    */
   public static Hash hash(JsonNode value) {
+    Objects.requireNonNull(value, "value");
     CborEncoder encoder = acquire();
     try {
       encoder.write(value);
       return Hash.sha256(encoder.buffer(), 0, encoder.size());
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -84,6 +93,7 @@ public final class CanonicalCbor {
    * the result gives the same bytes. Returns false (rather than throwing) for malformed input.
    */
   public static boolean isCanonical(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
     JsonNode value;
     try {
       value = decode(bytes);
@@ -94,6 +104,8 @@ public final class CanonicalCbor {
     try {
       encoder.write(value);
       return Arrays.equals(bytes, 0, bytes.length, encoder.buffer(), 0, encoder.size());
+    } catch (RuntimeException e) {
+      throw failed(encoder, e);
     } finally {
       release(encoder);
     }
@@ -110,7 +122,11 @@ public final class CanonicalCbor {
   }
 
   private static void release(CborEncoder encoder) {
-    encoder.releaseReferences();
     encoder.busy = false;
+  }
+
+  private static RuntimeException failed(CborEncoder encoder, RuntimeException e) {
+    encoder.releaseReferences();
+    return e;
   }
 }

@@ -113,7 +113,9 @@ final class CborDecoder {
       throw malformed(start, "an array declares " + Long.toUnsignedString(n)
           + " items but only " + (end - pos) + " bytes remain");
     }
-    ArrayNode array = NODES.arrayNode((int) n);
+    // Each item takes a byte of input but a reference or more of memory: cap the pre-sizing so
+    // that a huge declared count cannot make us allocate many times the input's size up front.
+    ArrayNode array = NODES.arrayNode((int) Math.min(n, 1024));
     for (long i = 0; i < n; i++) {
       array.add(readItem(depth + 1));
     }

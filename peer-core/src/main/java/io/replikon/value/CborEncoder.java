@@ -1,12 +1,15 @@
 package io.replikon.value;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.replikon.error.ReplikonException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -20,14 +23,15 @@ import java.util.Map;
  * bytes straight into one array, and that also avoids a copy and per-token dispatch.
  *
  * <ul>
- *   <li>Key order. Deterministic order compares encoded keys bytewise; for text keys that is the
- *       UTF-8 length first, then the UTF-8 bytes, and UTF-8 byte order is code point order. So
- *       keys are never encoded for sorting: each key's UTF-8 length is computed once per map, and
- *       equal-length keys are compared in code point order straight on the {@code String} (UTF-16
- *       order differs from code point order only when surrogates meet chars at or above U+E000,
- *       which is fixed up as in ICU's {@code compareCodePointOrder}). Keys, values and lengths of
- *       the maps being written sit on reusable stacks in this object, so a map costs no allocation
- *       unless it has more than {@link #INSERTION_SORT_MAX} keys.
+ *   <li>Key order. Deterministic order compares encoded keys (header and UTF-8) bytewise. Each
+ *       key is encoded once into an {@link EncodedKey} that also holds its first eight bytes as a
+ *       number, so almost every comparison is one unsigned long comparison. Two small caches per
+ *       encoder (open addressing, four probes, replace on overflow) exploit that values of one
+ *       kind share their keys and key order: encoded keys (up to 64 chars), so writing a key is
+ *       an array copy, and for key sequences seen before (up to 64 keys, checked by identity of
+ *       the cached keys) the order to write them in, so a repeated map shape is not sorted
+ *       again. Otherwise the entries are sorted as indexes on a reusable stack, by insertion sort
+ *       (maps are small) or, above {@link #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}.
  *   <li>Strings are written in one pass: the header is reserved for the char count (the UTF-8
  *       length if the string is ASCII) and the bytes are moved if the UTF-8 length needs a longer
  *       header. Unpaired surrogates cannot be encoded as UTF-8 and are rejected rather than
@@ -43,20 +47,29 @@ import java.util.Map;
  * per thread).
  */
 final class CborEncoder {
-  /** Maps with at most this many keys are sorted in place without allocating. */
+  /** Maps with at most this many keys are sorted without allocating. */
   static final int INSERTION_SORT_MAX = 48;
   /** A buffer that grew beyond this is not kept for the next value. */
   private static final int RETAINED_BUFFER_MAX = 1 << 20;
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+  private static final int KEY_CACHE_SIZE = 2048;
+  private static final int CACHE_PROBES = 4;
+  private static final int KEY_CACHE_MAX_CHARS = 64;
+  private static final int SHAPE_CACHE_SIZE = 512;
+  private static final int SHAPE_MAX_KEYS = 64;
 
   private byte[] buf = new byte[4096];
   private int pos;
 
   // Stacks of the entries of the maps being written, one region per nesting level.
-  private String[] keys = new String[256];
+  private EncodedKey[] keys = new EncodedKey[256];
   private JsonNode[] values = new JsonNode[256];
-  private int[] keyLengths = new int[256];
+  private int[] order = new int[256];
   private int top;
+  // Cache of the key sequences of recently seen maps and their canonical order.
+  private final Shape[] shapeCache = new Shape[SHAPE_CACHE_SIZE];
+  // Cache of recently seen map keys: values of one kind share their keys.
+  private final EncodedKey[] keyCache = new EncodedKey[KEY_CACHE_SIZE];
   private int highWater;
 
   /** Set while a value is being encoded, so that a re-entrant call takes a fresh encoder. */
@@ -71,7 +84,10 @@ final class CborEncoder {
     }
   }
 
-  /** Drops references to the last tree, so an idle encoder does not keep it reachable. */
+  /**
+   * Drops references to the tree after a failed encoding (a successful one clears them as it
+   * goes), so an idle encoder does not keep a tree reachable.
+   */
   void releaseReferences() {
     Arrays.fill(keys, 0, highWater, null);
     Arrays.fill(values, 0, highWater, null);
@@ -99,6 +115,18 @@ final class CborEncoder {
   private void write(JsonNode node, int depth) {
     if (node == null) {
       throw invalid("a value is a Java null, not a JSON null node");
+    }
+    // Exact-class checks first: cheaper than the megamorphic getNodeType() for common nodes.
+    Class<?> type = node.getClass();
+    if (type == TextNode.class) {
+      writeText(node.textValue());
+      return;
+    } else if (type == ObjectNode.class) {
+      writeMap(node, depth);
+      return;
+    } else if (type == IntNode.class || type == LongNode.class) {
+      writeLong(node.longValue());
+      return;
     }
     switch (node.getNodeType()) {
       case STRING:
@@ -159,29 +187,64 @@ final class CborEncoder {
     }
     int base = top;
     reserveEntries(n);
-    Iterator<Map.Entry<String, JsonNode>> it = map.properties().iterator();
+    EncodedKey[] ks = keys;
+    JsonNode[] vs = values;
     int i = base;
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String key = e.getKey();
-      keys[i] = key;
-      values[i] = e.getValue();
-      keyLengths[i] = utf8Length(key);
+    int shapeHash = n;
+    boolean allCacheable = n <= SHAPE_MAX_KEYS;
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
+      EncodedKey k = encodedKey(e.getKey());
+      ks[i] = k;
+      vs[i] = e.getValue();
+      shapeHash = shapeHash * 31 + k.hash;
+      allCacheable &= k.cacheable;
       i++;
     }
     if (i != base + n) {
       throw new IllegalStateException("an object node changed while being encoded");
     }
     top = base + n;
-    if (n <= INSERTION_SORT_MAX) {
-      insertionSort(base, base + n);
+
+    // The order to write the entries in: from the shape cache, or sorted now.
+    int[] perm;
+    int permOffset;
+    Shape shape = null;
+    int home = (shapeHash ^ shapeHash >>> 16) & (SHAPE_CACHE_SIZE - 1);
+    int free = -1;
+    for (int probe = 0; allCacheable && probe < CACHE_PROBES; probe++) {
+      int slot = (home + probe) & (SHAPE_CACHE_SIZE - 1);
+      Shape candidate = shapeCache[slot];
+      if (candidate == null) {
+        free = slot;
+        break;
+      }
+      if (candidate.hash == shapeHash && candidate.matches(ks, base, n)) {
+        shape = candidate;
+        break;
+      }
+    }
+    if (shape != null) {
+      perm = shape.order;
+      permOffset = 0;
     } else {
-      sortLarge(base, n);
+      sortIndexes(base, n);
+      perm = order;
+      permOffset = base;
+      if (allCacheable) {
+        shapeCache[free >= 0 ? free : home] = new Shape(shapeHash,
+            Arrays.copyOfRange(ks, base, base + n), Arrays.copyOfRange(order, base, base + n));
+      }
     }
-    for (int k = base; k < base + n; k++) {
-      writeText(keys[k], keyLengths[k]);
-      write(values[k], depth + 1);
+    for (int k = 0; k < n; k++) {
+      int at = base + perm[permOffset + k];
+      byte[] key = keys[at].bytes;
+      ensure(key.length);
+      System.arraycopy(key, 0, buf, pos, key.length);
+      pos += key.length;
+      write(values[at], depth + 1);
     }
+    Arrays.fill(keys, base, base + n, null); // so that an idle encoder holds no tree
+    Arrays.fill(values, base, base + n, null);
     top = base;
   }
 
@@ -191,72 +254,127 @@ final class CborEncoder {
       int cap = Math.max(need, keys.length * 2);
       keys = Arrays.copyOf(keys, cap);
       values = Arrays.copyOf(values, cap);
-      keyLengths = Arrays.copyOf(keyLengths, cap);
+      order = Arrays.copyOf(order, cap);
     }
     highWater = Math.max(highWater, need);
   }
 
-  private void insertionSort(int from, int to) {
-    for (int i = from + 1; i < to; i++) {
-      String k = keys[i];
-      int len = keyLengths[i];
-      if (compareKeys(keys[i - 1], keyLengths[i - 1], k, len) <= 0) {
-        continue; // already in order: the common case for sorted input
+  /** Puts into {@code order[base..base+n)} the indexes 0..n-1 of the keys in canonical order. */
+  private void sortIndexes(int base, int n) {
+    EncodedKey[] ks = keys;
+    int[] ord = order;
+    if (n > INSERTION_SORT_MAX) {
+      Integer[] boxed = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        boxed[i] = i;
       }
-      JsonNode v = values[i];
+      Comparator<Integer> byKey = (a, b) -> ks[base + a].compareTo(ks[base + b]);
+      Arrays.sort(boxed, byKey);
+      for (int i = 0; i < n; i++) {
+        ord[base + i] = boxed[i];
+      }
+      return;
+    }
+    ord[base] = 0;
+    for (int i = 1; i < n; i++) {
+      EncodedKey k = ks[base + i];
       int j = i - 1;
-      while (j >= from && compareKeys(keys[j], keyLengths[j], k, len) > 0) {
-        keys[j + 1] = keys[j];
-        values[j + 1] = values[j];
-        keyLengths[j + 1] = keyLengths[j];
+      while (j >= 0 && ks[base + ord[base + j]].compareTo(k) > 0) {
+        ord[base + j + 1] = ord[base + j];
         j--;
       }
-      keys[j + 1] = k;
-      values[j + 1] = v;
-      keyLengths[j + 1] = len;
+      ord[base + j + 1] = i;
     }
   }
 
-  private void sortLarge(int base, int n) {
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = base + i;
-    }
-    Comparator<Integer> byKey =
-        (a, b) -> compareKeys(keys[a], keyLengths[a], keys[b], keyLengths[b]);
-    Arrays.sort(order, byKey);
-    String[] k = new String[n];
-    JsonNode[] v = new JsonNode[n];
-    int[] l = new int[n];
-    for (int i = 0; i < n; i++) {
-      int from = order[i];
-      k[i] = keys[from];
-      v[i] = values[from];
-      l[i] = keyLengths[from];
-    }
-    System.arraycopy(k, 0, keys, base, n);
-    System.arraycopy(v, 0, values, base, n);
-    System.arraycopy(l, 0, keyLengths, base, n);
-  }
+  /** The key sequence of a map seen before, and the order its entries are written in. */
+  private static final class Shape {
+    final int hash;
+    final EncodedKey[] keys;
+    final int[] order;
 
-  /** Orders keys as their canonical encodings order bytewise. */
-  static int compareKeys(String a, int aUtf8Length, String b, int bUtf8Length) {
-    if (aUtf8Length != bUtf8Length) {
-      return aUtf8Length < bUtf8Length ? -1 : 1;
+    Shape(int hash, EncodedKey[] keys, int[] order) {
+      this.hash = hash;
+      this.keys = keys;
+      this.order = order;
     }
-    int n = Math.min(a.length(), b.length());
-    for (int i = 0; i < n; i++) {
-      int ca = a.charAt(i);
-      int cb = b.charAt(i);
-      if (ca != cb) {
-        if (ca >= 0xd800 && cb >= 0xd800) {
-          ca = ca >= 0xe000 ? ca - 0x800 : ca + 0x2000;
-          cb = cb >= 0xe000 ? cb - 0x800 : cb + 0x2000;
+
+    /** Whether {@code ks[base..base+n)} are the very same key objects in the same order. */
+    boolean matches(EncodedKey[] ks, int base, int n) {
+      if (keys.length != n) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (keys[i] != ks[base + i]) {
+          return false;
         }
-        return ca - cb;
+      }
+      return true;
+    }
+  }
+
+  /** Returns the encoding of a map key, from the cache if the key was seen recently. */
+  private EncodedKey encodedKey(String key) {
+    int h = key.hashCode();
+    int home = (h ^ h >>> 16) & (KEY_CACHE_SIZE - 1);
+    int free = -1;
+    for (int probe = 0; probe < CACHE_PROBES; probe++) {
+      int slot = (home + probe) & (KEY_CACHE_SIZE - 1);
+      EncodedKey cached = keyCache[slot];
+      if (cached == null) {
+        free = slot;
+        break; // keys are never removed, only replaced, so the key is not further on
+      }
+      if (cached.key == key || cached.hash == h && cached.key.equals(key)) {
+        return cached;
       }
     }
-    return a.length() - b.length();
+    boolean cacheable = key.length() <= KEY_CACHE_MAX_CHARS;
+    EncodedKey fresh = new EncodedKey(key, cacheable);
+    if (cacheable) {
+      keyCache[free >= 0 ? free : home] = fresh; // when the probed slots are full, evict one
+    }
+    return fresh;
+  }
+
+  /**
+   * A map key with its canonical encoding (text header and UTF-8), and the first eight bytes of
+   * that encoding as an unsigned big-endian number, zero-padded, which decides most comparisons.
+   * Zero padding cannot mislead: the header fixes the length, so two different encodings differ at
+   * a byte that both have.
+   */
+  static final class EncodedKey implements Comparable<EncodedKey> {
+    final String key;
+    final byte[] bytes;
+    final long prefix;
+    final int hash;
+    /** Whether this object is kept in the key cache, so maps with this key may share shapes. */
+    final boolean cacheable;
+
+    EncodedKey(String key, boolean cacheable) {
+      this.key = key;
+      this.hash = key.hashCode();
+      this.cacheable = cacheable;
+      int len = utf8Length(key);
+      byte[] b = new byte[headerSize(len) + len];
+      int p = putHeader(b, 0, 3, len);
+      encodeUtf8(key, 0, b, p);
+      this.bytes = b;
+      long prefix = 0;
+      for (int i = 0; i < 8; i++) {
+        prefix = prefix << 8 | (i < b.length ? b[i] & 0xffL : 0);
+      }
+      this.prefix = prefix;
+    }
+
+    /** Orders keys as their canonical encodings order bytewise. */
+    @Override
+    public int compareTo(EncodedKey other) {
+      if (prefix != other.prefix) {
+        return Long.compareUnsigned(prefix, other.prefix);
+      }
+      return bytes.length <= 8 ? 0 : Arrays.compareUnsigned(bytes, other.bytes);
+    }
   }
 
   /** Returns the UTF-8 length of {@code s}; rejects unpaired surrogates. */
@@ -300,7 +418,7 @@ final class CborEncoder {
       }
       pos = p + n;
     } else {
-      pos = encodeUtf8(s, 0, pos);
+      pos = encodeUtf8(s, 0, buf, pos);
     }
   }
 
@@ -323,19 +441,18 @@ final class CborEncoder {
       }
       b[start + i] = (byte) c;
     }
-    int end = i == n ? start + n : encodeUtf8(s, i, start + i);
+    int end = i == n ? start + n : encodeUtf8(s, i, b, start + i);
     int len = end - start;
     int header = headerSize(len);
     if (header != guessHeader) {
       System.arraycopy(b, start, b, pos + header, len);
     }
-    writeHeaderAt(pos, 3, len);
+    putHeader(b, pos, 3, len);
     pos += header + len;
   }
 
-  /** Encodes {@code s} from char {@code i} at {@code p}; capacity must already be there. */
-  private int encodeUtf8(String s, int i, int p) {
-    byte[] b = buf;
+  /** Encodes {@code s} from char {@code i} into {@code b} at {@code p}, which has room. */
+  private static int encodeUtf8(String s, int i, byte[] b, int p) {
     int n = s.length();
     for (; i < n; i++) {
       char c = s.charAt(i);
@@ -508,11 +625,11 @@ final class CborEncoder {
   /** Writes a header with the shortest argument; {@code value} is unsigned. */
   private void writeHeader(int major, long value) {
     ensure(9);
-    pos += writeHeaderAt(pos, major, value);
+    pos += putHeader(buf, pos, major, value);
   }
 
-  private int writeHeaderAt(int p, int major, long value) {
-    byte[] b = buf;
+  /** Puts a header into {@code b} at {@code p} and returns its size. */
+  private static int putHeader(byte[] b, int p, int major, long value) {
     int mt = major << 5;
     if (value >= 0 && value < 24) {
       b[p] = (byte) (mt | (int) value);

@@ -64,7 +64,8 @@ class CanonicalCborEncodeTest {
   void encode_mapKeys_sortedByEncodedBytes() {
     List<String> keys = new ArrayList<>(List.of(
         "b", "aa", "a", "", "é", "水", "😀", "\uffff", "\ue000", "\ud7ff", "𝄞", "zz", "\u007f",
-        "\u0080", "x".repeat(23), "x".repeat(24), "y".repeat(255), "y".repeat(256)));
+        "\u0080", "x".repeat(23), "x".repeat(24), "y".repeat(255), "y".repeat(256),
+        "aaaaaaaaab", "aaaaaaaaaa", "aaaaaaab", "aaaaaaaa"));
     // Many keys take the allocation-free insertion sort; make a second map large enough for the
     // other sort path.
     List<String> many = new ArrayList<>(keys);
@@ -94,6 +95,92 @@ class CanonicalCborEncodeTest {
         pos += CanonicalCbor.encode(NODES.numberNode(charCount)).length;
       }
       assertThat(pos).isEqualTo(encoded.length);
+    }
+  }
+
+  /** A slow, obviously correct canonical encoding of arrays and maps, for comparison. */
+  private static byte[] reference(JsonNode v) {
+    if (!v.isContainerNode()) {
+      return CanonicalCbor.encode(v);
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] header = CanonicalCbor.encode(NODES.numberNode(v.size()));
+    header[0] |= (byte) (v.isArray() ? 0x80 : 0xa0);
+    out.writeBytes(header);
+    if (v.isArray()) {
+      v.forEach(item -> out.writeBytes(reference(item)));
+    } else {
+      List<byte[][]> entries = new ArrayList<>();
+      v.properties().forEach(e -> entries.add(new byte[][] {
+          CanonicalCbor.encode(NODES.textNode(e.getKey())), reference(e.getValue())}));
+      entries.sort((a, b) -> java.util.Arrays.compareUnsigned(a[0], b[0]));
+      entries.forEach(e -> {
+        out.writeBytes(e[0]);
+        out.writeBytes(e[1]);
+      });
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void encode_mapsOfRepeatedShapes_matchReferenceEncoding() {
+    // Few distinct keys, so that maps repeat key sequences (and hit the encoder's caches) in the
+    // same and in other orders, with keys both short and longer than the eight-byte sort prefix.
+    String[] vocabulary = {"id", "b", "aa", "user", "😀", "é", "screen_name", "screen_names",
+        "profile_image_url", "profile_image_url_https", "x".repeat(70), "x".repeat(71),
+        "profile_link_color", "profile_text_color", "x".repeat(69) + "y"};
+    Random random = new Random(17);
+    RandomValues values = new RandomValues(17);
+    List<JsonNode> trees = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      ObjectNode o = NODES.objectNode();
+      int n = random.nextInt(vocabulary.length + 1);
+      for (int j = 0; j < n; j++) {
+        String k = vocabulary[random.nextInt(i % 3 == 0 ? 4 : vocabulary.length)];
+        o.set(k, random.nextBoolean() ? values.value(1) : NODES.objectNode().put(k, j));
+      }
+      trees.add(o);
+    }
+    for (int round = 0; round < 2; round++) {
+      for (JsonNode tree : trees) {
+        assertThat(HEX.formatHex(CanonicalCbor.encode(tree)))
+            .as("%s", tree).isEqualTo(HEX.formatHex(reference(tree)));
+      }
+    }
+  }
+
+  @Test
+  void encode_moreKeysAndShapesThanCached_matchReferenceEncoding() {
+    Random random = new Random(23);
+    List<String> vocabulary = new ArrayList<>();
+    for (int i = 0; i < 6000; i++) {
+      vocabulary.add("k" + Integer.toString(random.nextInt(1 << 20), 36));
+    }
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 3000; i++) {
+        ObjectNode o = NODES.objectNode();
+        for (int j = 1 + random.nextInt(5); j > 0; j--) {
+          o.put(vocabulary.get(random.nextInt(round == 1 ? 40 : vocabulary.size())), j);
+        }
+        byte[] actual = CanonicalCbor.encode(o);
+        if (!java.util.Arrays.equals(actual, reference(o))) {
+          assertThat(HEX.formatHex(actual)).as("%s", o).isEqualTo(HEX.formatHex(reference(o)));
+        }
+      }
+    }
+  }
+
+  @Test
+  void encode_keysWithCollidingHashCodes_sortCorrectly() {
+    // "Aa" and "BB" have the same String.hashCode, so these key sequences hash alike too.
+    assertThat("AaAa".hashCode()).isEqualTo("BBBB".hashCode()).isEqualTo("AaBB".hashCode());
+    List<List<String>> orders = List.of(
+        List.of("AaAa", "BBBB"), List.of("BBBB", "AaAa"), List.of("AaBB", "BBBB", "AaAa"),
+        List.of("BBBB", "AaBB", "AaAa"), List.of("AaAa", "BBBB"));
+    for (List<String> keys : orders) {
+      ObjectNode o = object(keys);
+      assertThat(HEX.formatHex(CanonicalCbor.encode(o))).as("%s", keys)
+          .isEqualTo(HEX.formatHex(reference(o)));
     }
   }
 
