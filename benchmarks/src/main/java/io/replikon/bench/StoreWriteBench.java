@@ -263,9 +263,11 @@ public class StoreWriteBench {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
       StringBuilder report = new StringBuilder();
-      for (String line : db.getProperty("rocksdb.stats").split("\n")) {
+      String stats = db.getProperty("rocksdb.stats") + "\n"
+          + db.getProperty(chunks, "rocksdb.stats");
+      for (String line : stats.split("\n")) {
         if (line.startsWith("Cumulative stall") || line.startsWith("Cumulative compaction")
-            || line.startsWith("Cumulative writes") || line.startsWith("Interval stall")
+            || line.startsWith("Cumulative writes") || line.startsWith("Flush(GB)")
             || line.startsWith(" Sum") || line.startsWith("Stalls(count)")) {
           report.append("\n[rocksdb] ").append(line);
         }
