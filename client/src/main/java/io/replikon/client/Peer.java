@@ -1,0 +1,73 @@
+package io.replikon.client;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.value.Hash;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running replikon peer: a store, the replication engine and the WebSocket transport wired
+ * together. A server peer listens, stores and relays every CDVCS its peers subscribe to or publish;
+ * a client peer replicates the addresses it subscribes to.
+ *
+ * <p>Thread-safe. The engine runs on one thread of the peer's own; every method hands work to it
+ * and returns a future, which fails with a {@link io.replikon.error.ReplikonException} for domain
+ * failures (a conflicted CDVCS, an unknown address). Never returns null.
+ */
+public interface Peer extends AutoCloseable {
+
+  /**
+   * Starts a peer: opens its store, listens if it has a port, connects to its peers.
+   *
+   * @throws io.replikon.error.ReplikonException if the store cannot be opened (locked, foreign)
+   *     or the port cannot be bound
+   */
+  static Peer start(PeerConfig config) {
+    return RunningPeer.start(config);
+  }
+
+  /** Returns the configuration it runs with. */
+  PeerConfig config();
+
+  /** Returns where it listens for peers, if it does. */
+  Optional<InetSocketAddress> address();
+
+  /** Returns its WebSocket URL, if it listens: {@code ws://host:port/replikon}. */
+  Optional<URI> url();
+
+  /** Returns where it serves health, metrics and status, if it does. */
+  Optional<InetSocketAddress> httpAddress();
+
+  /** Connects to a peer, and keeps reconnecting with backoff whenever the connection is lost. */
+  void connect(URI peer);
+
+  /**
+   * Replicates {@code address}: subscribes to it on every connection. The future completes once a
+   * connected peer's catch-up for it is complete (this peer holds every head that peer had).
+   */
+  CompletableFuture<Void> subscribe(Address address);
+
+  /** Creates a CDVCS at {@code address}; completes with its root commit. */
+  CompletableFuture<Hash> create(Address address);
+
+  /**
+   * Commits {@code transactions} to the CDVCS at {@code address} and offers the commit to the
+   * peers subscribed to it; completes with the commit id once stored here.
+   */
+  CompletableFuture<Hash> transact(Address address, List<Transaction> transactions);
+
+  /** Returns the heads of the CDVCS at {@code address}: empty if this peer holds none. */
+  CompletableFuture<Set<Hash>> heads(Address address);
+
+  /** Returns a snapshot of what the peer holds and does. */
+  CompletableFuture<PeerStatus> status();
+
+  /** Stops: closes connections and the listener, finishes the engine's work, closes the store. */
+  @Override
+  void close();
+}

@@ -1,0 +1,149 @@
+package io.replikon.client;
+
+import io.replikon.protocol.Message;
+import io.replikon.storage.Durability;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * How to run a {@link Peer}. Start from {@link #server(Path)} or {@link #client(Path)} and change
+ * what differs with the {@code with...} methods.
+ *
+ * @param peerId this peer's id, sent in hello
+ * @param role server or client
+ * @param store the store directory; empty for an in-memory store (nothing kept across restarts)
+ * @param durability how store writes survive crashes
+ * @param host the address to listen on
+ * @param port the WebSocket port; 0 for an ephemeral one; empty for no listener
+ * @param tls the certificate chain and key (PEM) to serve {@code wss://}; empty for plain
+ * @param connect peers to connect to, and to keep reconnecting to
+ * @param trustCertificate a PEM certificate to trust for {@code wss://} peers, besides the JDK's
+ * @param httpPort the port of {@code /health}, {@code /metrics} and the status page; 0 for an
+ *     ephemeral one; empty for none
+ * @param author the author of commits made at this peer
+ * @param clock the time source for commit times and timeouts
+ * @param fetchTimeout how long a fetch may go unanswered before the link is closed
+ */
+public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
+    Durability durability, String host, Optional<Integer> port, Optional<Tls> tls,
+    List<URI> connect, Optional<Path> trustCertificate, Optional<Integer> httpPort,
+    String author, Clock clock, Duration fetchTimeout) {
+
+  /**
+   * The files of a TLS server.
+   *
+   * @param certificateChain the certificate chain, PEM
+   * @param privateKey the private key, PEM (PKCS#8)
+   */
+  public record Tls(Path certificateChain, Path privateKey) {
+    /** Checks the arguments. */
+    public Tls {
+      Objects.requireNonNull(certificateChain, "certificateChain");
+      Objects.requireNonNull(privateKey, "privateKey");
+    }
+  }
+
+  /** Checks and copies the arguments. */
+  public PeerConfig {
+    Objects.requireNonNull(peerId, "peerId");
+    Objects.requireNonNull(role, "role");
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(durability, "durability");
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(port, "port");
+    Objects.requireNonNull(tls, "tls");
+    connect = List.copyOf(connect);
+    Objects.requireNonNull(trustCertificate, "trustCertificate");
+    Objects.requireNonNull(httpPort, "httpPort");
+    Objects.requireNonNull(author, "author");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(fetchTimeout, "fetchTimeout");
+  }
+
+  /**
+   * A server peer on {@code store} (null: in memory), listening on an ephemeral loopback port with
+   * no HTTP port: change what you need.
+   */
+  public static PeerConfig server(Path store) {
+    String id = "peer-" + UUID.randomUUID().toString().substring(0, 8);
+    return new PeerConfig(id, Message.Role.SERVER, Optional.ofNullable(store), Durability.BATCH,
+        "127.0.0.1", Optional.of(0), Optional.empty(), List.of(), Optional.empty(),
+        Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30));
+  }
+
+  /** A client peer on {@code store} (null: in memory), with no listener. */
+  public static PeerConfig client(Path store) {
+    String id = "client-" + UUID.randomUUID().toString().substring(0, 8);
+    return new PeerConfig(id, Message.Role.CLIENT, Optional.ofNullable(store), Durability.BATCH,
+        "127.0.0.1", Optional.empty(), Optional.empty(), List.of(), Optional.empty(),
+        Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30));
+  }
+
+  /** Returns a copy with this peer id (also the author, unless one was set). */
+  public PeerConfig withPeerId(String id) {
+    String by = author.equals(peerId) ? id : author;
+    return new PeerConfig(id, role, store, durability, host, port, tls, connect, trustCertificate,
+        httpPort, by, clock, fetchTimeout);
+  }
+
+  /** Returns a copy listening on {@code host:port} (port 0: ephemeral). */
+  public PeerConfig withListen(String host, int port) {
+    return new PeerConfig(peerId, role, store, durability, host, Optional.of(port), tls, connect,
+        trustCertificate, httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy serving {@code wss://} with these PEM files. */
+  public PeerConfig withTls(Path certificateChain, Path privateKey) {
+    return new PeerConfig(peerId, role, store, durability, host, port,
+        Optional.of(new Tls(certificateChain, privateKey)), connect, trustCertificate, httpPort,
+        author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy that connects to these peers. */
+  public PeerConfig withConnect(List<URI> peers) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, peers,
+        trustCertificate, httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy that trusts this PEM certificate for {@code wss://}. */
+  public PeerConfig withTrustCertificate(Path certificate) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        Optional.of(certificate), httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy serving health, metrics and status on this HTTP port (0: ephemeral). */
+  public PeerConfig withHttpPort(int httpPort) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, Optional.of(httpPort), author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy with this store durability. */
+  public PeerConfig withDurability(Durability durability) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy with this commit author. */
+  public PeerConfig withAuthor(String author) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy with this clock. */
+  public PeerConfig withClock(Clock clock) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, author, clock, fetchTimeout);
+  }
+
+  /** Returns a copy with this fetch timeout. */
+  public PeerConfig withFetchTimeout(Duration timeout) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, author, clock, timeout);
+  }
+}

@@ -1,0 +1,36 @@
+package io.replikon.client;
+
+import io.replikon.cdvcs.CdvcsStore;
+import java.util.List;
+
+/**
+ * A snapshot of a peer, for the status page and {@code /metrics}.
+ *
+ * @param peerId the peer's id
+ * @param role {@code server} or {@code client}
+ * @param connections open connections
+ * @param cdvcs the CDVCSs it holds, with heads and counts
+ * @param counters monotonic counters: publishes, commits, fetches, refusals
+ */
+public record PeerStatus(String peerId, String role, List<String> connections,
+    List<CdvcsStore.Summary> cdvcs, Counters counters) {
+
+  /** Copies the lists. */
+  public PeerStatus {
+    connections = List.copyOf(connections);
+    cdvcs = List.copyOf(cdvcs);
+  }
+
+  /**
+   * Counters since the peer started.
+   *
+   * @param connectionsOpened connections opened
+   * @param commitsStored commits stored from peers and locally
+   * @param publishesStored publishes that brought new commits
+   * @param valuesFetched values received in fetch replies
+   * @param bytesFetched bytes received in fetch replies
+   * @param refusals connections closed for bad input
+   */
+  public record Counters(long connectionsOpened, long commitsStored, long publishesStored,
+      long valuesFetched, long bytesFetched, long refusals) {}
+}

@@ -1,0 +1,473 @@
+package io.replikon.client;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Cdvcs;
+import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.cdvcs.Update;
+import io.replikon.error.ReplikonException;
+import io.replikon.peer.EngineConfig;
+import io.replikon.peer.Link;
+import io.replikon.peer.PeerEngine;
+import io.replikon.peer.PeerEvents;
+import io.replikon.protocol.Message;
+import io.replikon.storage.Store;
+import io.replikon.storage.StoreConfig;
+import io.replikon.storage.Stores;
+import io.replikon.transport.ClientConfig;
+import io.replikon.transport.Connection;
+import io.replikon.transport.ConnectionHandler;
+import io.replikon.transport.Dialer;
+import io.replikon.transport.PeerClient;
+import io.replikon.transport.PeerServer;
+import io.replikon.transport.ServerConfig;
+import io.replikon.transport.Transports;
+import io.replikon.value.Hash;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Design note: threads.
+ *
+ * Netty's I/O threads receive frames and must never block; the engine blocks on the store. So every
+ * engine call is a task on one engine thread of this peer (a single-threaded scheduled executor,
+ * which also ticks the engine once a second). Confining the engine to that thread is what makes it
+ * safe without locks.
+ *
+ * Backpressure from the engine thread to the sockets: each connection counts the messages it has
+ * handed over and that the engine has not run yet. Past HIGH_WATER it stops reading that socket,
+ * and below LOW_WATER it reads again, so a fast sender cannot fill the task queue; the engine's own
+ * limits (unacked and queued publishes) bound the rest.
+ */
+final class RunningPeer implements Peer, ConnectionHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(RunningPeer.class);
+  private static final int HIGH_WATER = 256;
+  private static final int LOW_WATER = 64;
+
+  private final PeerConfig config;
+  private final Store store;
+  private final CdvcsStore cdvcs;
+  private final ScheduledExecutorService engineThread;
+  private final PeerEngine engine;
+  private final Map<Connection, ConnectionLink> links = new ConcurrentHashMap<>();
+  private final AtomicLong linkIds = new AtomicLong();
+  private final List<Dialer> dialers = new CopyOnWriteArrayList<>();
+  private final Map<Address, List<CompletableFuture<Void>>> syncWaiters = new HashMap<>();
+  private final Metrics metrics = new Metrics();
+  private final PeerClient client;
+  private final PeerServer server;
+  private final StatusServer http;
+  private volatile boolean closed;
+
+  private RunningPeer(PeerConfig config) {
+    this.config = config;
+    this.store = config.store()
+        .map(dir -> Stores.open(StoreConfig.at(dir).withDurability(config.durability())))
+        .orElseGet(Stores::inMemory);
+    PeerServer listening = null;
+    StatusServer status = null;
+    PeerClient dialing = null;
+    ScheduledExecutorService thread = null;
+    try {
+      this.cdvcs = new CdvcsStore(store);
+      thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "replikon-engine-" + config.peerId());
+        t.setDaemon(true);
+        return t;
+      });
+      this.engineThread = thread;
+      this.engine = new PeerEngine(
+          EngineConfig.defaults(config.peerId(), config.role())
+              .withFetchTimeout(config.fetchTimeout()),
+          cdvcs, config.clock(), metrics);
+      engineThread.scheduleWithFixedDelay(() -> run(engine::tick), 1, 1, TimeUnit.SECONDS);
+      ClientConfig clientConfig = ClientConfig.defaults();
+      if (config.trustCertificate().isPresent()) {
+        clientConfig = clientConfig.withTrustCertificate(config.trustCertificate().get());
+      }
+      dialing = Transports.client(clientConfig);
+      if (config.port().isPresent()) {
+        ServerConfig serverConfig = ServerConfig.defaults().withHost(config.host())
+            .withPort(config.port().get());
+        if (config.tls().isPresent()) {
+          serverConfig = serverConfig.withTls(config.tls().get().certificateChain(),
+              config.tls().get().privateKey());
+        }
+        listening = Transports.server(serverConfig, this);
+      }
+      if (config.httpPort().isPresent()) {
+        status = StatusServer.start(config.host(), config.httpPort().get(), this);
+      }
+    } catch (RuntimeException e) {
+      if (listening != null) {
+        listening.close();
+      }
+      if (dialing != null) {
+        dialing.close();
+      }
+      if (thread != null) {
+        thread.shutdownNow();
+      }
+      store.close();
+      throw e;
+    }
+    this.client = dialing;
+    this.server = listening;
+    this.http = status;
+  }
+
+  static Peer start(PeerConfig config) {
+    RunningPeer peer = new RunningPeer(config);
+    for (URI uri : config.connect()) {
+      peer.connect(uri);
+    }
+    LOG.info("peer {} ({}) started on {}{}{}", config.peerId(),
+        config.role().name().toLowerCase(java.util.Locale.ROOT), peer.store.describe(),
+        peer.url().map(u -> ", listening on " + u).orElse(""),
+        peer.httpAddress().map(a -> ", http on " + a).orElse(""));
+    return peer;
+  }
+
+  @Override
+  public PeerConfig config() {
+    return config;
+  }
+
+  @Override
+  public Optional<InetSocketAddress> address() {
+    return Optional.ofNullable(server).map(PeerServer::address);
+  }
+
+  @Override
+  public Optional<URI> url() {
+    return address().map(a -> URI.create((config.tls().isPresent() ? "wss" : "ws") + "://"
+        + a.getHostString() + ":" + a.getPort() + Message.PATH));
+  }
+
+  @Override
+  public Optional<InetSocketAddress> httpAddress() {
+    return Optional.ofNullable(http).map(StatusServer::address);
+  }
+
+  @Override
+  public void connect(URI peer) {
+    requireOpen();
+    dialers.add(client.dial(peer, this));
+  }
+
+  @Override
+  public CompletableFuture<Void> subscribe(Address address) {
+    CompletableFuture<Void> synced = new CompletableFuture<>();
+    call(() -> {
+      syncWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(synced);
+      engine.subscribe(address);
+      return null;
+    }).whenComplete((ignored, failure) -> {
+      if (failure != null) {
+        synced.completeExceptionally(failure);
+      }
+    });
+    return synced;
+  }
+
+  @Override
+  public CompletableFuture<Hash> create(Address address) {
+    return call(() -> {
+      if (engine.state(address).isPresent()) {
+        throw new ReplikonException(ReplikonException.Reason.ADDRESS_EXISTS,
+            "a CDVCS exists at " + address + " already");
+      }
+      Update root = Cdvcs.create(address, config.author(), config.clock().millis());
+      engine.submit(root);
+      return root.lastCommit();
+    });
+  }
+
+  @Override
+  public CompletableFuture<Hash> transact(Address address, List<Transaction> transactions) {
+    return call(() -> {
+      Cdvcs state = engine.state(address).orElseThrow(() -> new ReplikonException(
+          ReplikonException.Reason.UNKNOWN_ADDRESS, "no CDVCS at " + address + " on peer "
+              + config.peerId() + " (create it, or subscribe and wait for it)"));
+      Update update = state.transact(transactions, config.author(), config.clock().millis());
+      engine.submit(update);
+      return update.lastCommit();
+    });
+  }
+
+  @Override
+  public CompletableFuture<Set<Hash>> heads(Address address) {
+    return call(() -> engine.state(address).map(c -> Set.copyOf(c.heads())).orElse(Set.of()));
+  }
+
+  @Override
+  public CompletableFuture<PeerStatus> status() {
+    return call(() -> {
+      List<String> connections = new ArrayList<>();
+      for (ConnectionLink l : links.values()) {
+        connections.add(l.describe());
+      }
+      return new PeerStatus(config.peerId(),
+          config.role().name().toLowerCase(java.util.Locale.ROOT), connections, cdvcs.list(),
+          metrics.counters());
+    });
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Dialer d : dialers) {
+      d.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+    client.close();
+    if (http != null) {
+      http.close();
+    }
+    engineThread.shutdown();
+    try {
+      if (!engineThread.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("engine of peer {} did not finish within 10 s; stopping it", config.peerId());
+        engineThread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      engineThread.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    store.close();
+    LOG.info("peer {} stopped", config.peerId());
+  }
+
+  // ---------------------------------------------------------------- transport events
+
+  @Override
+  public void opened(Connection connection) {
+    ConnectionLink link = new ConnectionLink(linkIds.incrementAndGet(), connection);
+    links.put(connection, link);
+    metrics.connectionsOpened.incrementAndGet();
+    run(() -> engine.opened(link));
+  }
+
+  @Override
+  public void received(Connection connection, Message message) {
+    ConnectionLink link = links.get(connection);
+    if (link == null) {
+      return;
+    }
+    link.handedOver();
+    run(() -> {
+      try {
+        engine.received(link, message);
+      } finally {
+        link.handled();
+      }
+    });
+  }
+
+  @Override
+  public void closed(Connection connection, String reason) {
+    ConnectionLink link = links.remove(connection);
+    if (link != null) {
+      LOG.debug("connection {} closed: {}", link.describe(), reason);
+      run(() -> engine.closed(link));
+    }
+  }
+
+  // ---------------------------------------------------------------- engine thread
+
+  private <T> CompletableFuture<T> call(Supplier<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    if (closed) {
+      result.completeExceptionally(new ReplikonException(ReplikonException.Reason.STORE_CLOSED,
+          "peer " + config.peerId() + " is closed"));
+      return result;
+    }
+    try {
+      engineThread.execute(() -> {
+        try {
+          result.complete(work.get());
+        } catch (RuntimeException e) {
+          result.completeExceptionally(e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      result.completeExceptionally(new ReplikonException(ReplikonException.Reason.STORE_CLOSED,
+          "peer " + config.peerId() + " is closed", e));
+    }
+    return result;
+  }
+
+  private void run(Runnable work) {
+    try {
+      engineThread.execute(() -> {
+        try {
+          work.run();
+        } catch (RuntimeException e) {
+          LOG.error("peer {}: engine failed: {}", config.peerId(), e.toString(), e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing: late transport events are dropped
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("peer " + config.peerId() + " is closed");
+    }
+  }
+
+  /** Counts what the engine reports, logs it, and completes subscribe futures. */
+  private final class Metrics implements PeerEvents {
+    final AtomicLong connectionsOpened = new AtomicLong();
+    final AtomicLong commitsStored = new AtomicLong();
+    final AtomicLong publishesStored = new AtomicLong();
+    final AtomicLong valuesFetched = new AtomicLong();
+    final AtomicLong bytesFetched = new AtomicLong();
+    final AtomicLong refusals = new AtomicLong();
+
+    PeerStatus.Counters counters() {
+      return new PeerStatus.Counters(connectionsOpened.get(), commitsStored.get(),
+          publishesStored.get(), valuesFetched.get(), bytesFetched.get(), refusals.get());
+    }
+
+    @Override
+    public void connected(Link link, Message.Hello hello) {
+      LOG.info("connected to peer {} ({}) at {}", hello.peer(),
+          hello.role().name().toLowerCase(java.util.Locale.ROOT), link.describe());
+    }
+
+    @Override
+    public void disconnected(Link link) {
+      LOG.info("disconnected from {}", link.describe());
+    }
+
+    @Override
+    public void refused(Link link, Message.ErrorCode code, String reason) {
+      refusals.incrementAndGet();
+      LOG.warn("closed connection {}: {} {}", link.describe(), code.wireName(), reason);
+    }
+
+    @Override
+    public void errorReceived(Link link, Message.ErrorReport error) {
+      LOG.warn("peer at {} reported {}: {}", link.describe(), error.code().wireName(),
+          error.message());
+    }
+
+    @Override
+    public void stored(Address address, Link link, Cdvcs.Preview change) {
+      commitsStored.addAndGet(change.newCommits().size());
+      if (link != null) {
+        publishesStored.incrementAndGet();
+      }
+      LOG.debug("{}: stored {} commits from {}", address, change.newCommits().size(),
+          link == null ? "this peer" : link.describe());
+    }
+
+    @Override
+    public void synced(Address address, Link link) {
+      List<CompletableFuture<Void>> waiting = syncWaiters.remove(address);
+      if (waiting != null) {
+        waiting.forEach(f -> f.complete(null));
+      }
+    }
+
+    @Override
+    public void fetched(Link link, List<Message.Slice> slices) {
+      valuesFetched.addAndGet(slices.size());
+      for (Message.Slice s : slices) {
+        bytesFetched.addAndGet(s.bytes().length);
+      }
+    }
+  }
+
+  /** A transport connection as the engine sees it, with the read backpressure of the note. */
+  private static final class ConnectionLink implements Link {
+    private final long id;
+    private final Connection connection;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile boolean engineSuspended;
+    private volatile boolean queueSuspended;
+
+    ConnectionLink(long id, Connection connection) {
+      this.id = id;
+      this.connection = connection;
+    }
+
+    void handedOver() {
+      if (pending.incrementAndGet() == HIGH_WATER) {
+        queueSuspended = true;
+        connection.suspendReading();
+      }
+    }
+
+    void handled() {
+      if (pending.decrementAndGet() == LOW_WATER && queueSuspended) {
+        queueSuspended = false;
+        if (!engineSuspended) {
+          connection.resumeReading();
+        }
+      }
+    }
+
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public String describe() {
+      return connection.remote();
+    }
+
+    @Override
+    public void send(Message message) {
+      connection.send(message).whenComplete((ok, failure) -> {
+        if (failure != null) {
+          LOG.debug("send to {} failed: {}", connection.remote(), failure.toString());
+        }
+      });
+    }
+
+    @Override
+    public void close(Message.ErrorReport reason) {
+      connection.close(reason);
+    }
+
+    @Override
+    public void suspendReading() {
+      engineSuspended = true;
+      connection.suspendReading();
+    }
+
+    @Override
+    public void resumeReading() {
+      engineSuspended = false;
+      if (!queueSuspended) {
+        connection.resumeReading();
+      }
+    }
+  }
+}
