@@ -136,7 +136,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       }
     } else if (state == IdleState.READER_IDLE) {
       String reason = "nothing received for " + closeAfter.toMillis() + " ms";
-      LOG.info("{} {}: closing {}: {}", side, remote, connection, reason);
+      LOG.info("{} {}: closing: {}", side, connection, reason);
       connection.closeWith(null, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, reason);
     }
   }
@@ -230,7 +230,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     if (!connection.isOpen()) {
       return;
     }
-    LOG.warn("{} {}: closing {}: {}: {}", side, remote, connection, code.wireName(), message);
+    LOG.warn("{} {}: closing: {}: {}", side, connection, code.wireName(), message);
     connection.closeWith(
         new Message.ErrorReport(NettyConnection.TRANSPORT_MESSAGE_ID, 0, code, message), status,
         code.wireName() + ": " + message);
@@ -280,9 +280,9 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
           WebSocketCloseStatus.PROTOCOL_ERROR);
     } else if (cause instanceof IOException) {
       connection.recordReason("connection lost: " + Failures.describe(cause));
-      LOG.debug("{} {}: {} failed", side, remote, connection, cause);
+      LOG.debug("{} {}: failed", side, connection, cause);
     } else {
-      LOG.warn("{} {}: closing {}: {}", side, remote, connection, Failures.describe(cause));
+      LOG.warn("{} {}: closing: {}", side, connection, Failures.describe(cause));
       connection.recordReason("failed: " + Failures.describe(cause));
     }
     // Whatever went wrong, the socket goes; a polite close was sent above where possible.
