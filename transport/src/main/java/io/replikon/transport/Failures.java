@@ -19,6 +19,20 @@ final class Failures {
     return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
   }
 
+  /** Returns {@link #describe} made fit for one log line (see {@link #oneLine}). */
+  static String brief(Throwable t) {
+    return oneLine(describe(t));
+  }
+
+  /**
+   * Returns text fit for one log line: control characters (a peer's line breaks among them)
+   * become spaces, and it is cut to 200 characters.
+   */
+  static String oneLine(String text) {
+    String d = text.replaceAll("\\p{Cntrl}", " ");
+    return d.length() <= 200 ? d : d.substring(0, 200) + "...";
+  }
+
   /** Returns true if the failure, or one that caused it, is about a certificate. */
   static boolean isCertificateFailure(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {

@@ -226,10 +226,12 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Answers bad input: one WARN line, an error message, a close. */
-  private void reject(ErrorCode code, String message, WebSocketCloseStatus status) {
+  private void reject(ErrorCode code, String text, WebSocketCloseStatus status) {
     if (!connection.isOpen()) {
       return;
     }
+    // The text may quote what the peer sent (an unknown kind): keep it short and on one line.
+    String message = Failures.oneLine(text);
     LOG.warn("{} {}: closing: {}: {}", side, connection, code.wireName(), message);
     connection.closeWith(
         new Message.ErrorReport(NettyConnection.TRANSPORT_MESSAGE_ID, 0, code, message), status,
@@ -265,7 +267,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       recordHandshakeFailure(cause);
       if (opening == null) {
         LOG.warn("{} {}: rejected before the WebSocket handshake: {}", side, remote,
-            Failures.describe(cause));
+            Failures.brief(cause));
       }
       ctx.close();
       return;
@@ -282,7 +284,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       connection.recordReason("connection lost: " + Failures.describe(cause));
       LOG.debug("{} {}: failed", side, connection, cause);
     } else {
-      LOG.warn("{} {}: closing: {}", side, connection, Failures.describe(cause));
+      LOG.warn("{} {}: closing: {}", side, connection, Failures.brief(cause));
       connection.recordReason("failed: " + Failures.describe(cause));
     }
     // Whatever went wrong, the socket goes; a polite close was sent above where possible.

@@ -97,6 +97,14 @@ class BadInputTest {
   }
 
   @Test
+  void receive_unknownKindWithLineBreaksAndLength_isLoggedOnOneShortLine() throws Exception {
+    String kind = "bogus\n12:00:00 WARN forged line\n" + "x".repeat(10_000);
+    ObjectNode bogus = JsonNodeFactory.instance.objectNode().put("kind", kind).put("id", 1);
+    String reason = sendBad(binary(CanonicalCbor.encode(bogus)), ErrorCode.UNKNOWN_KIND);
+    assertThat(reason).doesNotContain("\n").hasSizeLessThan(300);
+  }
+
+  @Test
   void receive_frameOverTheLimit_closesWithTooLarge() throws Exception {
     byte[] big = new byte[100 * 1024];
     new Random(3).nextBytes(big);

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * promises (opened, then received or writability, then one closed), and optionally echoes every
  * message back.
  */
-final class Recorder implements ConnectionHandler {
+class Recorder implements ConnectionHandler {
   static final Duration WAIT = Duration.ofSeconds(20);
 
   private final boolean echo;
@@ -34,6 +34,19 @@ final class Recorder implements ConnectionHandler {
 
   private Recorder(boolean echo) {
     this.echo = echo;
+  }
+
+  /** A recorder that stops reading every connection as soon as it opens. */
+  static final class Suspending extends Recorder {
+    Suspending() {
+      super(false);
+    }
+
+    @Override
+    public void opened(Connection connection) {
+      connection.suspendReading();
+      super.opened(connection);
+    }
   }
 
   /** Returns a recorder that echoes every message it receives. */
