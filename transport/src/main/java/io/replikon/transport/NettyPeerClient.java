@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
@@ -47,7 +48,7 @@ final class NettyPeerClient implements PeerClient {
   private final SslContext ssl;
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Set<ReconnectingDialer> dialers = ConcurrentHashMap.newKeySet();
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   NettyPeerClient(ClientConfig config) {
     this.config = Objects.requireNonNull(config, "config");
@@ -63,7 +64,7 @@ final class NettyPeerClient implements PeerClient {
   public CompletableFuture<Connection> connect(URI uri, ConnectionHandler handler) {
     boolean secure = checkUri(uri);
     Objects.requireNonNull(handler, "handler");
-    if (closed) {
+    if (closed.get()) {
       return CompletableFuture.failedFuture(new ReplikonException(Reason.CONNECTION,
           "cannot connect to " + uri + ": the client is closed"));
     }
@@ -150,7 +151,7 @@ final class NettyPeerClient implements PeerClient {
   public Dialer dial(URI uri, ConnectionHandler handler) {
     checkUri(uri);
     Objects.requireNonNull(handler, "handler");
-    if (closed) {
+    if (closed.get()) {
       throw new IllegalStateException("the client is closed");
     }
     ReconnectingDialer dialer = new ReconnectingDialer(this, uri, handler,
@@ -163,10 +164,9 @@ final class NettyPeerClient implements PeerClient {
 
   @Override
   public void close() {
-    if (closed) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closed = true;
     dialers.forEach(ReconnectingDialer::close);
     for (Channel ch : channels) {
       PeerFrameHandler peer = ch.pipeline().get(PeerFrameHandler.class);

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -272,9 +273,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    if (cause instanceof TooLongFrameException
-        || cause instanceof CorruptedWebSocketFrameException c
-        && WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(c.closeStatus())) {
+    if (isTooLarge(cause)) {
       reject(ErrorCode.TOO_LARGE, "a frame over the limit of " + maxFrameBytes + " bytes ("
           + Failures.describe(cause) + ")", WebSocketCloseStatus.MESSAGE_TOO_BIG);
     } else if (cause instanceof CorruptedFrameException || cause instanceof DecoderException) {
@@ -293,6 +292,19 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     }
     connection.markClosed();
     ctx.close();
+  }
+
+  /**
+   * Returns true for a frame over the limit: as sent (the frame decoder), as reassembled from
+   * fragments (the frame aggregator), or as inflated (the permessage-deflate decoder, whose cap
+   * is only recognisable by its message).
+   */
+  private static boolean isTooLarge(Throwable cause) {
+    return cause instanceof TooLongFrameException
+        || cause instanceof CorruptedWebSocketFrameException c
+        && WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(c.closeStatus())
+        || cause instanceof DecompressionException
+        && String.valueOf(cause.getMessage()).contains("maximum size");
   }
 
   private void recordHandshakeFailure(Throwable cause) {

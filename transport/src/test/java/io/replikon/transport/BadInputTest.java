@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.replikon.protocol.Message;
@@ -73,26 +74,26 @@ class BadInputTest {
 
   @Test
   void receive_malformedCbor_answersErrorAndCloses() throws Exception {
-    String reason = sendBad(binary(new byte[] {(byte) 0xa2, 0x64, 'k', 'i'}), ErrorCode.MALFORMED);
+    String reason = sendBad(ErrorCode.MALFORMED, binary(new byte[] {(byte) 0xa2, 0x64, 'k', 'i'}));
     assertThat(reason).startsWith("malformed: ");
   }
 
   @Test
   void receive_cborThatIsNotAMap_answersErrorAndCloses() throws Exception {
-    String reason = sendBad(binary(new byte[] {0x18, 0x2a}), ErrorCode.MALFORMED);
+    String reason = sendBad(ErrorCode.MALFORMED, binary(new byte[] {0x18, 0x2a}));
     assertThat(reason).contains("a message is a map");
   }
 
   @Test
   void receive_textFrame_answersErrorAndCloses() throws Exception {
-    String reason = sendBad(new TextWebSocketFrame("{\"kind\":\"hello\"}"), ErrorCode.MALFORMED);
+    String reason = sendBad(ErrorCode.MALFORMED, new TextWebSocketFrame("{\"kind\":\"hello\"}"));
     assertThat(reason).contains("text frame");
   }
 
   @Test
   void receive_unknownKind_answersErrorAndCloses() throws Exception {
     ObjectNode bogus = JsonNodeFactory.instance.objectNode().put("kind", "bogus").put("id", 1);
-    String reason = sendBad(binary(CanonicalCbor.encode(bogus)), ErrorCode.UNKNOWN_KIND);
+    String reason = sendBad(ErrorCode.UNKNOWN_KIND, binary(CanonicalCbor.encode(bogus)));
     assertThat(reason).startsWith("unknown-kind: ").contains("bogus");
   }
 
@@ -100,7 +101,7 @@ class BadInputTest {
   void receive_unknownKindWithLineBreaksAndLength_isLoggedOnOneShortLine() throws Exception {
     String kind = "bogus\n12:00:00 WARN forged line\n" + "x".repeat(10_000);
     ObjectNode bogus = JsonNodeFactory.instance.objectNode().put("kind", kind).put("id", 1);
-    String reason = sendBad(binary(CanonicalCbor.encode(bogus)), ErrorCode.UNKNOWN_KIND);
+    String reason = sendBad(ErrorCode.UNKNOWN_KIND, binary(CanonicalCbor.encode(bogus)));
     assertThat(reason).doesNotContain("\n").hasSizeLessThan(300);
   }
 
@@ -110,8 +111,43 @@ class BadInputTest {
     new Random(3).nextBytes(big);
     // The server stops reading mid-frame, so the error may not reach the client before the
     // socket goes: the client only has to see the connection close.
-    String reason = sendBad(binary(big), null);
+    String reason = sendBad(null, binary(big));
     assertThat(reason).startsWith("too-large: ");
+  }
+
+  @Test
+  void receive_compressibleMessageOverTheLimit_isRefusedAfterInflating() throws Exception {
+    // 100 KiB of zeros deflate to a small frame: the frame limit passes it, the inflate cap not.
+    String reason = sendBad(null, binary(new byte[100 * 1024]));
+    assertThat(reason).startsWith("too-large: ");
+  }
+
+  @Test
+  void receive_fragmentsOverTheLimitTogether_closesWithTooLarge() throws Exception {
+    Random random = new Random(4);
+    byte[][] parts = new byte[3][30 * 1024];
+    for (byte[] part : parts) {
+      random.nextBytes(part);
+    }
+    String reason = sendBad(null,
+        new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(parts[0])),
+        new ContinuationWebSocketFrame(false, 0, Unpooled.wrappedBuffer(parts[1])),
+        new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(parts[2])));
+    assertThat(reason).startsWith("too-large: ");
+  }
+
+  @Test
+  void receive_fragmentedMessage_isReassembled() throws Exception {
+    NettyConnection c =
+        (NettyConnection) client.connect(uri(), badSide).get(20, TimeUnit.SECONDS);
+    Connection atServer = serverSide.nextOpened();
+    byte[] frame = io.replikon.protocol.MessageCodec.encode(Samples.ping(5));
+    int half = frame.length / 2;
+    c.writeFrame(new BinaryWebSocketFrame(false, 0, Unpooled.wrappedBuffer(frame, 0, half)));
+    c.writeFrame(new ContinuationWebSocketFrame(true, 0,
+        Unpooled.wrappedBuffer(frame, half, frame.length - half)));
+    assertThat(serverSide.awaitReceived(atServer, 1)).containsExactly(Samples.ping(5));
+    assertThat(badSide.awaitReceived(c, 1)).containsExactly(Samples.ping(5));
   }
 
   @Test
@@ -136,13 +172,16 @@ class BadInputTest {
    * Sends a bad frame on a new connection and checks what should follow.
    *
    * @param expected the error the client should receive, or null if it may not get one
+   * @param frames what to send
    * @return the reason the server's handler was given
    */
-  private String sendBad(WebSocketFrame frame, ErrorCode expected) throws Exception {
+  private String sendBad(ErrorCode expected, WebSocketFrame... frames) throws Exception {
     NettyConnection bad =
         (NettyConnection) client.connect(uri(), badSide).get(20, TimeUnit.SECONDS);
     Connection badAtServer = serverSide.nextOpened();
-    bad.writeFrame(frame);
+    for (WebSocketFrame frame : frames) {
+      bad.writeFrame(frame);
+    }
 
     String reason = serverSide.awaitClosed(badAtServer);
     assertThat(serverSide.received(badAtServer)).as("the bad frame is not passed on").isEmpty();

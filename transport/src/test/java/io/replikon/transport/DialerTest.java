@@ -55,7 +55,8 @@ class DialerTest {
       port = probe.port();
     }
     URI uri = URI.create("ws://127.0.0.1:" + port + Message.PATH);
-    try (PeerClient client = Transports.client(FAST); Dialer dialer = client.dial(uri, clientSide)) {
+    try (PeerClient client = Transports.client(FAST);
+        Dialer dialer = client.dial(uri, clientSide)) {
       assertThat(dialer.current()).isEmpty();
       try (PeerServer server =
           Transports.server(ServerConfig.defaults().withPort(port), serverSide)) {
