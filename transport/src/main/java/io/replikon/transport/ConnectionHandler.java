@@ -1,0 +1,39 @@
+package io.replikon.transport;
+
+import io.replikon.protocol.Message;
+
+/**
+ * What a peer does with its connections; the transport calls it.
+ *
+ * <p>All calls for one connection come on that connection's I/O thread, one at a time, in order:
+ * {@link #opened} first, then any {@link #received} and {@link #writabilityChanged}, then exactly
+ * one {@link #closed}. Calls for different connections may come concurrently on different
+ * threads, so implementations must be thread-safe. <b>No method may block</b>: it would stall
+ * every connection sharing the thread. An exception thrown by a method closes that connection
+ * with an {@code internal} error.
+ */
+public interface ConnectionHandler {
+  /** A connection completed its WebSocket handshake and may be used. */
+  void opened(Connection connection);
+
+  /**
+   * A message arrived. Frames that are not well-formed messages never get here: the transport
+   * answers them with an error and closes the connection.
+   */
+  void received(Connection connection, Message message);
+
+  /**
+   * The connection's outbound buffer crossed a water mark: {@code writable} is false above the
+   * high mark and true again below the low mark. The value is the writability when the call is
+   * made, so after a quick false-and-back the same value may come twice; a sender that saw
+   * {@link Connection#isWritable()} false is always told {@code true} once it may send again.
+   * Does nothing by default.
+   */
+  default void writabilityChanged(Connection connection, boolean writable) {}
+
+  /**
+   * The connection is closed, for the reason given (a sentence for logs). Called exactly once
+   * per {@link #opened}.
+   */
+  void closed(Connection connection, String reason);
+}

@@ -1,0 +1,55 @@
+package io.replikon.transport;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Update;
+import io.replikon.protocol.Message;
+import io.replikon.protocol.Message.ErrorCode;
+import io.replikon.protocol.Message.Kind;
+import io.replikon.value.Hash;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+
+/** Messages for tests. */
+final class Samples {
+  private static final Address ADDRESS =
+      new Address("alice@example.org", UUID.fromString("6c8f3f0e-6a3e-4bde-9d62-3f0d4c1a2b3c"));
+  private static final Hash H1 = Hash.sha256("one".getBytes(StandardCharsets.UTF_8));
+  private static final Hash H2 = Hash.sha256("two".getBytes(StandardCharsets.UTF_8));
+
+  private Samples() {}
+
+  /** Returns a message of each kind (a new kind fails to compile here). */
+  static Message of(Kind kind) {
+    return switch (kind) {
+      case HELLO -> new Message.Hello(1, "peer-a", Message.PROTOCOL_VERSION, Message.Role.SERVER,
+          Map.of("token", "s3cret"));
+      case SUBSCRIBE -> new Message.Subscribe(2,
+          List.of(new Message.Interest(ADDRESS, Set.of(H1))));
+      case SUBSCRIBE_ACK -> new Message.SubscribeAck(3, 2, List.of(ADDRESS));
+      case PUBLISH -> new Message.Publish(4, ADDRESS, List.of(new Update.Entry(H2, List.of(H1))),
+          Set.of(H2), Map.of(H2, new byte[] {1, 2, 3}));
+      case PUBLISH_ACK -> new Message.PublishAck(5, 4, ADDRESS, Set.of(H2));
+      case FETCH -> new Message.Fetch(6, List.of(H1, H2));
+      case FETCH_REPLY -> new Message.FetchReply(7, 6, List.of(
+          new Message.Slice(H1, 0, 3, new byte[] {4, 5, 6}),
+          new Message.Slice(H2, 0, -1, new byte[0])), true);
+      case ERROR -> new Message.ErrorReport(8, 7, ErrorCode.HASH_MISMATCH, "bad hash");
+    };
+  }
+
+  /** Returns a small message with this id. */
+  static Message ping(long id) {
+    return new Message.Fetch(id, List.of(H1));
+  }
+
+  /** Returns a fetch reply carrying {@code bytes} random bytes. */
+  static Message bulky(long id, int bytes, Random random) {
+    byte[] b = new byte[bytes];
+    random.nextBytes(b);
+    return new Message.FetchReply(id, 0, List.of(new Message.Slice(H1, 0, bytes, b)), false);
+  }
+}
