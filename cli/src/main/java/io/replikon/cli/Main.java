@@ -46,8 +46,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "Peers replicate CDVCS commit graphs (a distributed version control system for data) "
           + "over WebSockets and keep them in an embedded RocksDB store.",
       "",
-      "Today the command offers the value and store tools below; the peer, the collector and "
-          + "the streaming client are being built."
+      "Today it runs server peers and offers the value and store tools below; the collector "
+          + "and the streaming client are being built."
     },
     commandListHeading = "%nCommands:%n",
     exitCodeListHeading = "%nExit status:%n",
@@ -123,6 +123,7 @@ public final class Main implements Callable<Integer> {
     // The one list of subcommands. Add a command here once it works, not before.
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
+    commandLine.addSubcommand(new PeerCommand());
     commandLine.addSubcommand(new TransactCommand(io, Clock.systemUTC()));
 
     // Settings below apply to the subcommands added above.

@@ -1,0 +1,157 @@
+package io.replikon.cli;
+
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
+import io.replikon.storage.Durability;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code replikon peer}: runs a server peer until SIGTERM or SIGINT.
+ */
+@Command(
+    name = "peer",
+    header = "Run a server peer: store and relay every CDVCS its peers subscribe to or publish.",
+    synopsisHeading = "%nUsage: ",
+    description = {
+      "Accepts WebSocket connections on ws://HOST:PORT/replikon (wss:// with --tls-cert and "
+          + "--tls-key), stores what its peers publish in the store, relays it to the peers "
+          + "subscribed to it, and connects to the peers given with --connect, reconnecting "
+          + "with backoff when they go away.",
+      "",
+      "With --http-port it serves /health, /metrics (Prometheus) and a status page at /.",
+      "",
+      "Every option can also be set by the environment variable named in its description; "
+          + "the flag wins. The effective configuration is logged at start. SIGTERM or Ctrl-C "
+          + "stops it cleanly: connections closed, store flushed and closed.",
+      "",
+      "Example:",
+      "  replikon peer --port 9095 --store ./peer-data --http-port 9096"
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "1:Could not start: store in use or not a store, port taken, bad TLS files.",
+      "2:Invalid command line.",
+      "130:Stopped by SIGINT (Ctrl-C), after a clean shutdown.",
+      "143:Stopped by SIGTERM, after a clean shutdown."
+    })
+final class PeerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerCommand.class);
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--store", required = true, paramLabel = "DIR",
+      defaultValue = "${env:REPLIKON_STORE}",
+      description = "The store directory, created if missing ($REPLIKON_STORE).")
+  private Path store;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:REPLIKON_PORT:-9095}",
+      description = "The WebSocket port; 0 picks a free one ($REPLIKON_PORT, "
+          + "default ${DEFAULT-VALUE}).")
+  private int port;
+
+  @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HOST:-0.0.0.0}",
+      description = "The address to listen on ($REPLIKON_HOST, default ${DEFAULT-VALUE}).")
+  private String host;
+
+  @Option(names = "--connect", paramLabel = "URL", split = ",",
+      defaultValue = "${env:REPLIKON_CONNECT}",
+      description = "A peer to connect to, ws://HOST:PORT/replikon or wss://...; repeat or "
+          + "separate with commas ($REPLIKON_CONNECT).")
+  private List<URI> connect = new ArrayList<>();
+
+  @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:REPLIKON_HTTP_PORT}",
+      description = "Serve /health, /metrics and the status page on this port; 0 picks a free "
+          + "one ($REPLIKON_HTTP_PORT; default: off).")
+  private Integer httpPort;
+
+  @Option(names = "--peer-id", paramLabel = "ID", defaultValue = "${env:REPLIKON_PEER_ID}",
+      description = "This peer's id in hello messages and logs ($REPLIKON_PEER_ID; default: "
+          + "the host name and port).")
+  private String peerId;
+
+  @Option(names = "--durability", paramLabel = "MODE",
+      defaultValue = "${env:REPLIKON_DURABILITY:-batch}",
+      description = "sync (fsync every write), batch (fsync once per publish) or none "
+          + "(tests only) ($REPLIKON_DURABILITY, default ${DEFAULT-VALUE}).")
+  private String durability;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_CERT}",
+      description = "PEM certificate chain to serve wss:// ($REPLIKON_TLS_CERT).")
+  private Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_KEY}",
+      description = "PEM private key (PKCS#8) for --tls-cert ($REPLIKON_TLS_KEY).")
+  private Path tlsKey;
+
+  @Option(names = "--tls-trust", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_TRUST}",
+      description = "PEM certificate to trust when connecting to wss:// peers, besides the "
+          + "system's ($REPLIKON_TLS_TRUST).")
+  private Path tlsTrust;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
+    }
+    Durability mode;
+    try {
+      mode = Durability.valueOf(durability.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(),
+          "--durability must be sync, batch or none, not '" + durability + "'");
+    }
+    String id = peerId != null ? peerId : defaultPeerId();
+    PeerConfig config = PeerConfig.server(store).withPeerId(id).withListen(host, port)
+        .withConnect(connect).withDurability(mode);
+    if (httpPort != null) {
+      config = config.withHttpPort(httpPort);
+    }
+    if (tlsCert != null) {
+      config = config.withTls(tlsCert, tlsKey);
+    }
+    if (tlsTrust != null) {
+      config = config.withTrustCertificate(tlsTrust);
+    }
+    LOG.info("configuration: peer-id={} store={} host={} port={} connect={} http-port={} "
+        + "durability={} tls-cert={} tls-key={} tls-trust={}", id, store.toAbsolutePath(), host,
+        port, connect, httpPort == null ? "off" : httpPort, mode.name().toLowerCase(Locale.ROOT),
+        tlsCert == null ? "-" : tlsCert, tlsKey == null ? "-" : "(set)",
+        tlsTrust == null ? "-" : tlsTrust);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Peer peer = Peer.start(config);
+    LOG.info("listening on {}{}", peer.url().orElseThrow(),
+        peer.httpAddress().map(a -> "; http on http://" + a.getHostString() + ":" + a.getPort())
+            .orElse(""));
+    Thread hook = new Thread(() -> {
+      LOG.info("stopping");
+      peer.close();
+      stopped.countDown();
+    }, "replikon-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    stopped.await();
+    return 0;
+  }
+
+  private String defaultPeerId() {
+    try {
+      return InetAddress.getLocalHost().getHostName() + ":" + port;
+    } catch (UnknownHostException e) {
+      return "peer:" + port;
+    }
+  }
+}
