@@ -135,6 +135,24 @@ class ConnectionTest {
   }
 
   @Test
+  void received_handlerThrows_closesWithInternalError() throws Exception {
+    Recorder throwing = new Recorder.Throwing();
+    try (PeerServer other = Transports.server(ServerConfig.defaults(), throwing)) {
+      URI uri = URI.create("ws://127.0.0.1:" + other.port() + Message.PATH);
+      Connection c = client.connect(uri, clientSide).get(20, TimeUnit.SECONDS);
+      Connection atServer = throwing.nextOpened();
+      c.send(Samples.ping(1)).get(20, TimeUnit.SECONDS);
+      assertThat(throwing.awaitClosed(atServer))
+          .contains("the connection handler failed in received fetch");
+      clientSide.awaitClosed(c);
+      assertThat(clientSide.received(c)).singleElement()
+          .satisfies(m -> assertThat(((Message.ErrorReport) m).code())
+              .isEqualTo(ErrorCode.INTERNAL));
+      throwing.assertContractKept();
+    }
+  }
+
+  @Test
   void connect_nothingListening_failsNamingTheUrl() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
