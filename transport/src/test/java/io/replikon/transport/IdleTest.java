@@ -41,4 +41,29 @@ class IdleTest {
     serverSide.assertContractKept();
     activeSide.assertContractKept();
   }
+
+  @Test
+  void idle_clientHearsNothing_closesItsSide() throws Exception {
+    Recorder serverSide = Recorder.recording();
+    Recorder clientSide = Recorder.recording();
+    ServerConfig mute = ServerConfig.defaults().withIdle(Duration.ZERO, Duration.ZERO);
+    try (PeerServer server = Transports.server(mute, serverSide);
+        PeerClient client = Transports.client(ClientConfig.defaults()
+            .withIdle(Duration.ZERO, Duration.ofMillis(300)))) {
+      URI uri = URI.create("ws://127.0.0.1:" + server.port() + Message.PATH);
+      Connection c = client.connect(uri, clientSide).get(20, TimeUnit.SECONDS);
+      Connection atServer = serverSide.nextOpened();
+      assertThat(clientSide.awaitClosed(c)).isEqualTo("nothing received for 300 ms");
+      assertThat(serverSide.awaitClosed(atServer)).contains("1001");
+    }
+    serverSide.assertContractKept();
+    clientSide.assertContractKept();
+  }
+
+  @Test
+  void config_closeNotAfterPing_isRejected() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerConfig.defaults()
+        .withIdle(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pingAfter");
+  }
 }
