@@ -76,6 +76,18 @@ class ConnectionTest {
   }
 
   @Test
+  void send_messageOverTheFrameLimit_failsWithTooLargeAndKeepsTheConnection() throws Exception {
+    Connection c = client.connect(uri(), clientSide).get(20, TimeUnit.SECONDS);
+    Message huge = Samples.bulky(1, Message.MAX_FRAME_BYTES, new Random(5));
+    assertThatThrownBy(() -> c.send(huge).join())
+        .cause().isInstanceOf(ReplikonException.class)
+        .satisfies(e -> assertThat(((ReplikonException) e).reason()).isEqualTo(Reason.TOO_LARGE));
+    assertThat(c.isOpen()).isTrue();
+    c.send(Samples.ping(2)).get(20, TimeUnit.SECONDS);
+    assertThat(clientSide.awaitReceived(c, 1)).containsExactly(Samples.ping(2));
+  }
+
+  @Test
   void send_onClosedConnection_failsWithConnection() throws Exception {
     Connection c = client.connect(uri(), clientSide).get(20, TimeUnit.SECONDS);
     Connection atServer = serverSide.nextOpened();
