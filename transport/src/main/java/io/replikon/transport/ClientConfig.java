@@ -31,6 +31,10 @@ public record ClientConfig(Path trustCertificate, Duration connectTimeout, Durat
     Durations.checkPositive(connectTimeout, "connectTimeout");
     Durations.checkNotNegative(pingAfter, "pingAfter");
     Durations.checkNotNegative(closeAfter, "closeAfter");
+    if (!pingAfter.isZero() && !closeAfter.isZero() && closeAfter.compareTo(pingAfter) <= 0) {
+      throw new IllegalArgumentException("closeAfter " + closeAfter
+          + " must be longer than pingAfter " + pingAfter + ", or the pongs come too late");
+    }
     Durations.checkPositive(backoffBase, "backoffBase");
     Durations.checkPositive(backoffCap, "backoffCap");
     Durations.checkNotNegative(backoffResetAfter, "backoffResetAfter");

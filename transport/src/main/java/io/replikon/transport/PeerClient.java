@@ -19,7 +19,8 @@ public interface PeerClient extends AutoCloseable {
    *     completes
    * @return a future of the open connection, failing with a
    *     {@link io.replikon.error.ReplikonException} of reason {@code CONNECTION} whose message
-   *     names the URL and the cause (unreachable, handshake refused, certificate not trusted)
+   *     names the URL and the cause (unreachable, handshake refused, certificate not trusted).
+   *     It completes on the connection's I/O thread: dependent stages must not block there
    * @throws IllegalArgumentException if the URI is not a ws or wss URL
    */
   CompletableFuture<Connection> connect(URI uri, ConnectionHandler handler);

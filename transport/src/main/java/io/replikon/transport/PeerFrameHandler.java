@@ -68,6 +68,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
 
   private volatile NettyConnection connection;
   private boolean opened;
+  private boolean closedReported;
   private Throwable handshakeFailure;
 
   PeerFrameHandler(ConnectionHandler handler, String remote, int maxFrameBytes,
@@ -252,7 +253,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (opened) {
+    if (opened && !closedReported) {
       try {
         handler.writabilityChanged(connection, ctx.channel().isWritable());
       } catch (RuntimeException e) {
@@ -318,7 +319,8 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     if (connection != null) {
       connection.markClosed();
     }
-    if (opened) {
+    if (opened && !closedReported) {
+      closedReported = true;
       try {
         handler.closed(connection, connection.closeReason("connection lost"));
       } catch (RuntimeException e) {

@@ -43,6 +43,10 @@ public record ServerConfig(String host, int port, Tls tls, Duration pingAfter,
     }
     Durations.checkNotNegative(pingAfter, "pingAfter");
     Durations.checkNotNegative(closeAfter, "closeAfter");
+    if (!pingAfter.isZero() && !closeAfter.isZero() && closeAfter.compareTo(pingAfter) <= 0) {
+      throw new IllegalArgumentException("closeAfter " + closeAfter
+          + " must be longer than pingAfter " + pingAfter + ", or the pongs come too late");
+    }
     if (maxFrameBytes < 1024 || maxFrameBytes > Message.MAX_FRAME_BYTES) {
       throw new IllegalArgumentException("maxFrameBytes must be in [1024, "
           + Message.MAX_FRAME_BYTES + "]: " + maxFrameBytes);

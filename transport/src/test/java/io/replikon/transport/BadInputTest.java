@@ -168,6 +168,28 @@ class BadInputTest {
     assertHealthyStillServed();
   }
 
+  @Test
+  void handshake_withoutTheSubprotocol_isAnsweredWithErrorAndClosed() throws Exception {
+    String response;
+    int localPort;
+    try (Socket raw = new Socket("127.0.0.1", server.port())) {
+      localPort = raw.getLocalPort();
+      OutputStream out = raw.getOutputStream();
+      out.write(("GET " + Message.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // The server waits for a close frame that never comes, then drops the socket.
+      response = readAll(raw.getInputStream());
+    }
+    assertThat(response).startsWith("HTTP/1.1 101 ").contains("did not offer the WebSocket"
+        + " subprotocol " + Message.SUBPROTOCOL);
+    assertThat(serverSide.openedCount()).as("never opened").isEqualTo(1);
+    assertOneWarning("127.0.0.1:" + localPort, "protocol");
+    assertHealthyStillServed();
+  }
+
   /**
    * Sends a bad frame on a new connection and checks what should follow.
    *

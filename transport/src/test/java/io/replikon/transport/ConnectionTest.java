@@ -76,6 +76,18 @@ class ConnectionTest {
   }
 
   @Test
+  void send_messageOverTheFrameLimit_failsWithTooLargeAndKeepsTheConnection() throws Exception {
+    Connection c = client.connect(uri(), clientSide).get(20, TimeUnit.SECONDS);
+    Message huge = Samples.bulky(1, Message.MAX_FRAME_BYTES, new Random(5));
+    assertThatThrownBy(() -> c.send(huge).join())
+        .cause().isInstanceOf(ReplikonException.class)
+        .satisfies(e -> assertThat(((ReplikonException) e).reason()).isEqualTo(Reason.TOO_LARGE));
+    assertThat(c.isOpen()).isTrue();
+    c.send(Samples.ping(2)).get(20, TimeUnit.SECONDS);
+    assertThat(clientSide.awaitReceived(c, 1)).containsExactly(Samples.ping(2));
+  }
+
+  @Test
   void send_onClosedConnection_failsWithConnection() throws Exception {
     Connection c = client.connect(uri(), clientSide).get(20, TimeUnit.SECONDS);
     Connection atServer = serverSide.nextOpened();
@@ -132,6 +144,24 @@ class ConnectionTest {
     assertThat(c.isWritable()).isTrue();
     assertThat(serverSide.received(atServer)).hasSize(sent[0])
         .extracting(Message::id).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void received_handlerThrows_closesWithInternalError() throws Exception {
+    Recorder throwing = new Recorder.Throwing();
+    try (PeerServer other = Transports.server(ServerConfig.defaults(), throwing)) {
+      URI uri = URI.create("ws://127.0.0.1:" + other.port() + Message.PATH);
+      Connection c = client.connect(uri, clientSide).get(20, TimeUnit.SECONDS);
+      Connection atServer = throwing.nextOpened();
+      c.send(Samples.ping(1)).get(20, TimeUnit.SECONDS);
+      assertThat(throwing.awaitClosed(atServer))
+          .contains("the connection handler failed in received fetch");
+      clientSide.awaitClosed(c);
+      assertThat(clientSide.received(c)).singleElement()
+          .satisfies(m -> assertThat(((Message.ErrorReport) m).code())
+              .isEqualTo(ErrorCode.INTERNAL));
+      throwing.assertContractKept();
+    }
   }
 
   @Test

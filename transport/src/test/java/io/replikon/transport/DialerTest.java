@@ -30,6 +30,7 @@ class DialerTest {
       assertThat(clientSide.awaitClosed(one)).contains("1001");
       try (PeerServer second =
           Transports.server(ServerConfig.defaults().withPort(port), serverSide)) {
+        assertThat(second.port()).isEqualTo(port);
         Connection two = clientSide.nextOpened();
         assertThat(two.id()).isNotEqualTo(one.id());
         assertThat(dialer.connections()).isEqualTo(2);
@@ -60,6 +61,7 @@ class DialerTest {
       assertThat(dialer.current()).isEmpty();
       try (PeerServer server =
           Transports.server(ServerConfig.defaults().withPort(port), serverSide)) {
+        assertThat(server.port()).isEqualTo(port);
         Connection c = clientSide.nextOpened();
         await().atMost(Recorder.WAIT).until(() -> dialer.current().isPresent());
         assertThat(dialer.current()).contains(c);

@@ -16,10 +16,10 @@ class IdleTest {
     Recorder activeSide = Recorder.echoing();
     Recorder silentSide = new Recorder.Suspending();
     ServerConfig config = ServerConfig.defaults()
-        .withIdle(Duration.ofMillis(100), Duration.ofMillis(600));
+        .withIdle(Duration.ofMillis(100), Duration.ofMillis(1_500));
     try (PeerServer server = Transports.server(config, serverSide);
         PeerClient active = Transports.client(ClientConfig.defaults()
-            .withIdle(Duration.ofMillis(100), Duration.ofMillis(600)));
+            .withIdle(Duration.ofMillis(100), Duration.ofMillis(1_500)));
         PeerClient silent = Transports.client(ClientConfig.defaults()
             .withIdle(Duration.ZERO, Duration.ZERO))) {
       URI uri = URI.create("ws://127.0.0.1:" + server.port() + Message.PATH);
@@ -30,7 +30,7 @@ class IdleTest {
       Connection s = silent.connect(uri, silentSide).get(20, TimeUnit.SECONDS);
       Connection sAtServer = serverSide.nextOpened();
 
-      assertThat(serverSide.awaitClosed(sAtServer)).startsWith("nothing received for 600 ms");
+      assertThat(serverSide.awaitClosed(sAtServer)).startsWith("nothing received for 1500 ms");
       assertThat(serverSide.isClosed(aAtServer)).isFalse();
       assertThat(a.isOpen()).isTrue();
       aAtServer.send(Samples.ping(3)).get(20, TimeUnit.SECONDS);
@@ -40,5 +40,30 @@ class IdleTest {
     }
     serverSide.assertContractKept();
     activeSide.assertContractKept();
+  }
+
+  @Test
+  void idle_clientHearsNothing_closesItsSide() throws Exception {
+    Recorder serverSide = Recorder.recording();
+    Recorder clientSide = Recorder.recording();
+    ServerConfig mute = ServerConfig.defaults().withIdle(Duration.ZERO, Duration.ZERO);
+    try (PeerServer server = Transports.server(mute, serverSide);
+        PeerClient client = Transports.client(ClientConfig.defaults()
+            .withIdle(Duration.ZERO, Duration.ofMillis(300)))) {
+      URI uri = URI.create("ws://127.0.0.1:" + server.port() + Message.PATH);
+      Connection c = client.connect(uri, clientSide).get(20, TimeUnit.SECONDS);
+      Connection atServer = serverSide.nextOpened();
+      assertThat(clientSide.awaitClosed(c)).isEqualTo("nothing received for 300 ms");
+      assertThat(serverSide.awaitClosed(atServer)).contains("1001");
+    }
+    serverSide.assertContractKept();
+    clientSide.assertContractKept();
+  }
+
+  @Test
+  void config_closeNotAfterPing_isRejected() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServerConfig.defaults()
+        .withIdle(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pingAfter");
   }
 }

@@ -49,6 +49,19 @@ class Recorder implements ConnectionHandler {
     }
   }
 
+  /** A recorder whose {@code received} throws after recording. */
+  static final class Throwing extends Recorder {
+    Throwing() {
+      super(false);
+    }
+
+    @Override
+    public void received(Connection connection, Message message) {
+      super.received(connection, message);
+      throw new IllegalStateException("handler bug (thrown on purpose by the test)");
+    }
+  }
+
   /** Returns a recorder that echoes every message it receives. */
   static Recorder echoing() {
     return new Recorder(true);
