@@ -144,6 +144,31 @@ class ReplicationIT {
   }
 
   @Test
+  void wss_peerWithSelfSignedCertificate_replicatesToAClientThatTrustsIt() throws Exception {
+    io.netty.handler.ssl.util.SelfSignedCertificate certificate =
+        new io.netty.handler.ssl.util.SelfSignedCertificate("localhost");
+    try {
+      Path cert = java.nio.file.Files.copy(certificate.certificate().toPath(),
+          dir.resolve("cert.pem"));
+      Path key = java.nio.file.Files.copy(certificate.privateKey().toPath(),
+          dir.resolve("key.pem"));
+      Peer secure = Peer.start(PeerConfig.server(dir.resolve("secure")).withPeerId("secure")
+          .withTls(cert, key));
+      peers.add(secure);
+      assertThat(secure.url().orElseThrow().getScheme()).isEqualTo("wss");
+      Peer client = Peer.start(PeerConfig.client(dir.resolve("tls-client"))
+          .withConnect(List.of(secure.url().orElseThrow())).withTrustCertificate(cert));
+      peers.add(client);
+      get(client.create(TWEETS));
+      get(client.transact(TWEETS, tweets("over tls", 3)));
+      awaitSameHeads(client, secure);
+      assertThat(summary(secure).transactionCount()).isEqualTo(3);
+    } finally {
+      certificate.delete();
+    }
+  }
+
+  @Test
   void http_servesHealthMetricsAndStatus() throws Exception {
     Peer a = Peer.start(PeerConfig.server(dir.resolve("a")).withPeerId("a").withHttpPort(0));
     peers.add(a);

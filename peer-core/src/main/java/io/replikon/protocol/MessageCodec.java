@@ -16,7 +16,6 @@ import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -264,8 +263,7 @@ public final class MessageCodec {
       throw malformed("field credentials is not a map");
     }
     Map<String, String> out = new HashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       if (!e.getValue().isTextual()) {
         throw malformed("credential " + e.getKey() + " is not a string");
       }
