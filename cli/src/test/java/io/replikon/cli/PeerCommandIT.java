@@ -109,6 +109,7 @@ class PeerCommandIT {
   void peer_onAStoreInUse_failsNamingTheHolder() throws Exception {
     Path store = dir.resolve("held");
     try (Peer holder = Peer.start(PeerConfig.server(store))) {
+      assertThat(holder.url()).isPresent();
       Cli.Result r = Cli.run("", "peer", "--store", store.toString(), "--port", "0");
       assertThat(r.exitCode()).isEqualTo(1);
       assertThat(r.err()).containsAnyOf("in use", "already open").contains(store.toString());
