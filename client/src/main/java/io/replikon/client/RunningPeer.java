@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RunningPeer implements Peer, ConnectionHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RunningPeer.class);
-  private static final int HIGH_WATER = 256;
-  private static final int LOW_WATER = 64;
+  private static final int HIGH_WATER = 32;
+  private static final int LOW_WATER = 8;
 
   private final PeerConfig config;
   private final Store store;
@@ -287,6 +287,14 @@ final class RunningPeer implements Peer, ConnectionHandler {
   }
 
   @Override
+  public void writabilityChanged(Connection connection, boolean writable) {
+    ConnectionLink link = links.get(connection);
+    if (link != null && writable) {
+      run(() -> engine.writable(link));
+    }
+  }
+
+  @Override
   public void closed(Connection connection, String reason) {
     ConnectionLink link = links.remove(connection);
     if (link != null) {
@@ -454,6 +462,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
     @Override
     public void close(Message.ErrorReport reason) {
       connection.close(reason);
+    }
+
+    @Override
+    public boolean isWritable() {
+      return connection.isWritable();
     }
 
     @Override

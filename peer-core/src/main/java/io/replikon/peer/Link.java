@@ -22,6 +22,13 @@ public interface Link {
   /** Sends {@code reason} if not null, then closes the link. Idempotent. */
   void close(Message.ErrorReport reason);
 
+  /**
+   * Returns false while what was sent has not drained to the other peer (its socket buffer is
+   * full): the engine then defers serving fetches on this link until the host calls
+   * {@link PeerEngine#writable(Link)}.
+   */
+  boolean isWritable();
+
   /** Stops reading from the other peer until {@link #resumeReading()}: backpressure. */
   void suspendReading();
 

@@ -75,6 +75,8 @@ import java.util.Set;
 public final class PeerEngine {
   /** Values asked for in one fetch, at most. */
   static final int FETCH_GROUP = 8;
+  /** Fetches a link may have waiting while it does not read its replies; one more closes it. */
+  static final int MAX_DEFERRED_FETCHES = 16;
   private final EngineConfig config;
   private final CdvcsStore store;
   private final Clock clock;
@@ -306,6 +308,31 @@ public final class PeerEngine {
   }
 
   private void onFetch(LinkState l, Message.Fetch fetch) {
+    if (!l.link.isWritable() || !l.deferredFetches.isEmpty()) {
+      // The peer is not reading what it asked for: hold its requests, then give up on it.
+      if (l.deferredFetches.size() >= MAX_DEFERRED_FETCHES) {
+        refuse(l, ErrorCode.OVERLOADED, "more than " + MAX_DEFERRED_FETCHES
+            + " fetches waiting while the replies to earlier ones are not read");
+        return;
+      }
+      l.deferredFetches.add(fetch);
+      return;
+    }
+    serveFetch(l, fetch);
+  }
+
+  /**
+   * The host reports that a link drained what was sent to it: serves the fetches it deferred,
+   * while the link stays writable.
+   */
+  public void writable(Link link) {
+    LinkState l = links.get(link.id());
+    while (l != null && !l.deferredFetches.isEmpty() && link.isWritable()) {
+      serveFetch(l, l.deferredFetches.poll());
+    }
+  }
+
+  private void serveFetch(LinkState l, Message.Fetch fetch) {
     List<Message.Slice> slices = new ArrayList<>();
     long bytes = 0;
     for (Hash h : fetch.hashes()) {
@@ -738,6 +765,7 @@ public final class PeerEngine {
     final Set<Address> answerDue = new LinkedHashSet<>();
     final Map<Address, Set<Hash>> known = new HashMap<>();
     final Map<Address, Deque<Hash>> outbox = new HashMap<>();
+    final Deque<Message.Fetch> deferredFetches = new ArrayDeque<>();
 
     LinkState(Link link) {
       this.link = link;

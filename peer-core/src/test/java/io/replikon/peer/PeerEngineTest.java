@@ -36,6 +36,12 @@ class PeerEngineTest {
     final List<Message> sent = new ArrayList<>();
     Message.ErrorReport closedWith;
     boolean closed;
+    boolean writable = true;
+
+    @Override
+    public boolean isWritable() {
+      return writable;
+    }
 
     @Override
     public long id() {
@@ -283,5 +289,27 @@ class PeerEngineTest {
     assertThat(publishes).hasSize(1);
     assertThat(publishes.get(0).commits()).isEmpty();
     assertThat(publishes.get(0).heads()).isEqualTo(heads);
+  }
+
+  @Test
+  void fetch_whileTheLinkDoesNotDrain_isDeferred_thenServed_andAFloodIsRefused() {
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    Hash root = engine.state(ADDRESS).orElseThrow().heads().iterator().next();
+    hello();
+    link.sent.clear();
+    link.writable = false;
+    engine.received(link, new Message.Fetch(++ids, List.of(root)));
+    assertThat(link.of(Message.Kind.FETCH_REPLY)).as("held while not writable").isEmpty();
+    link.writable = true;
+    engine.writable(link);
+    assertThat(link.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)).hasSize(1)
+        .first().satisfies(r -> assertThat(r.slices().get(0).total()).isPositive());
+    link.writable = false;
+    for (int i = 0; i < PeerEngine.MAX_DEFERRED_FETCHES; i++) {
+      engine.received(link, new Message.Fetch(++ids, List.of(root)));
+    }
+    assertThat(link.closed).isFalse();
+    engine.received(link, new Message.Fetch(++ids, List.of(root)));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.OVERLOADED);
   }
 }

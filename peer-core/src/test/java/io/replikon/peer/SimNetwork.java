@@ -249,6 +249,11 @@ final class SimNetwork {
     }
 
     @Override
+    public boolean isWritable() {
+      return true;
+    }
+
+    @Override
     public void suspendReading() {}
 
     @Override
