@@ -13,11 +13,10 @@ import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Role;
 import io.replikon.storage.Stores;
+import io.replikon.testkit.FakeClock;
 import io.replikon.value.Hash;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -78,23 +77,7 @@ class PeerEngineTest {
     }
   }
 
-  Instant now = Instant.ofEpochSecond(1_000_000);
-  final Clock clock = new Clock() {
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  };
+  final FakeClock clock = new FakeClock(Instant.ofEpochSecond(1_000_000));
   CdvcsStore store;
   PeerEngine engine;
   RecordingLink link;
@@ -233,7 +216,7 @@ class PeerEngineTest {
     engine.received(link, publishWithoutChunks(history()));
     engine.tick();
     assertThat(link.closed).isFalse();
-    now = now.plusSeconds(6);
+    clock.advance(Duration.ofSeconds(6));
     engine.tick();
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MISSING_CONTENT);
     assertThat(link.closedWith.message()).contains("unanswered");

@@ -5,9 +5,9 @@ import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
 import io.replikon.storage.Store;
 import io.replikon.storage.Stores;
+import io.replikon.testkit.FakeClock;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +31,7 @@ final class SimNetwork {
   private final Random random;
   private final PriorityQueue<Event> queue = new PriorityQueue<>();
   private long now;
+  private final FakeClock clock = new FakeClock(Instant.EPOCH);
   private long sequence;
   private long nextLinkId;
   private Faults faults = Faults.NONE;
@@ -51,22 +52,7 @@ final class SimNetwork {
   }
 
   Clock clock() {
-    return new Clock() {
-      @Override
-      public java.time.ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now);
-      }
-    };
+    return clock;
   }
 
   long now() {
@@ -124,6 +110,7 @@ final class SimNetwork {
     while (!queue.isEmpty() && n < maxEvents) {
       Event e = queue.poll();
       now = Math.max(now, e.time);
+      clock.setMillis(now);
       e.action.run();
       n++;
     }
