@@ -1,6 +1,7 @@
 package io.replikon.client;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.value.Hash;
 import java.net.InetSocketAddress;
@@ -63,6 +64,41 @@ public interface Peer extends AutoCloseable {
 
   /** Returns the heads of the CDVCS at {@code address}: empty if this peer holds none. */
   CompletableFuture<Set<Hash>> heads(Address address);
+
+  /**
+   * Returns the commits of the CDVCS at {@code address} that are not ancestors of
+   * {@code frontier} (nor in it), parents first, ordered by generation then id: the same order on
+   * every peer. With an empty frontier: the whole history. Empty if this peer holds no CDVCS there.
+   */
+  CompletableFuture<List<Hash>> commitsAfter(Address address, Set<Hash> frontier);
+
+  /**
+   * Returns a stored commit. Reads the store: may block briefly; thread-safe.
+   *
+   * @throws io.replikon.error.ReplikonException {@code MISSING_CONTENT} if it is not stored
+   */
+  Commit commit(Hash id);
+
+  /**
+   * Returns the transactions of a stored commit, in order. Reads the store: may block briefly;
+   * thread-safe.
+   *
+   * @throws io.replikon.error.ReplikonException {@code MISSING_CONTENT} if a chunk is not stored
+   */
+  List<Transaction> transactions(Commit commit);
+
+  /**
+   * Calls {@code listener} with the address each time new commits of it are stored here (from a
+   * peer or locally). The listener runs on the peer's engine thread: it must return quickly and
+   * must not wait on this peer's futures. Closing the returned handle removes it.
+   */
+  AutoCloseable onStored(Address address, Runnable listener);
+
+  /**
+   * Returns the lowest common ancestors of two sets of commits of the CDVCS at {@code address}
+   * (what two conflicting heads share).
+   */
+  CompletableFuture<List<Hash>> lowestCommonAncestors(Address address, Set<Hash> a, Set<Hash> b);
 
   /** Returns a snapshot of what the peer holds and does. */
   CompletableFuture<PeerStatus> status();

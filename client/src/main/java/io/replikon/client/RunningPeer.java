@@ -3,6 +3,8 @@ package io.replikon.client;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Commit;
+import io.replikon.cdvcs.CommitWalk;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
@@ -70,6 +72,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final AtomicLong linkIds = new AtomicLong();
   private final List<Dialer> dialers = new CopyOnWriteArrayList<>();
   private final Map<Address, List<CompletableFuture<Void>>> syncWaiters = new HashMap<>();
+  private final Map<Address, List<Runnable>> storedListeners = new ConcurrentHashMap<>();
   private final Metrics metrics = new Metrics();
   private final PeerClient client;
   private final PeerServer server;
@@ -215,6 +218,37 @@ final class RunningPeer implements Peer, ConnectionHandler {
   @Override
   public CompletableFuture<Set<Hash>> heads(Address address) {
     return call(() -> engine.state(address).map(c -> Set.copyOf(c.heads())).orElse(Set.of()));
+  }
+
+  @Override
+  public CompletableFuture<List<Hash>> commitsAfter(Address address, Set<Hash> frontier) {
+    return call(() -> engine.state(address)
+        .map(c -> CommitWalk.missing(c.graph(), c.heads(), frontier))
+        .orElse(List.of()));
+  }
+
+  @Override
+  public Commit commit(Hash id) {
+    return cdvcs.commit(id);
+  }
+
+  @Override
+  public List<Transaction> transactions(Commit commit) {
+    return cdvcs.transactions(commit);
+  }
+
+  @Override
+  public AutoCloseable onStored(Address address, Runnable listener) {
+    storedListeners.computeIfAbsent(address, a -> new CopyOnWriteArrayList<>()).add(listener);
+    return () -> storedListeners.getOrDefault(address, List.of()).remove(listener);
+  }
+
+  @Override
+  public CompletableFuture<List<Hash>> lowestCommonAncestors(Address address, Set<Hash> a,
+      Set<Hash> b) {
+    return call(() -> engine.state(address)
+        .map(c -> CommitWalk.lowestCommonAncestors(c.graph(), a, b))
+        .orElse(List.of()));
   }
 
   @Override
@@ -392,6 +426,13 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       LOG.debug("{}: stored {} commits from {}", address, change.newCommits().size(),
           link == null ? "this peer" : link.describe());
+      for (Runnable listener : storedListeners.getOrDefault(address, List.of())) {
+        try {
+          listener.run();
+        } catch (RuntimeException e) {
+          LOG.warn("a listener on {} failed: {}", address, e.toString(), e);
+        }
+      }
     }
 
     @Override
