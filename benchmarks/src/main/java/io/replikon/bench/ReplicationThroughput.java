@@ -3,6 +3,7 @@ package io.replikon.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
@@ -43,6 +44,8 @@ import java.util.stream.Stream;
  *   <li><b>raw</b>: the CBOR bytes of the same transactions, as many bytes as all commits hold,
  *       streamed in 1 MiB binary frames through {@link RawWebSocket} (8 frames in flight), plain
  *       and with permessage-deflate (which replikon's transport negotiates).
+ *   <li><b>Chunk.split alone</b>: the canonical encoding and hashing that {@code transact} does
+ *       on the server's engine thread, timed on one thread for up to 20 commits and scaled.
  * </ul>
  *
  * <p>Run: {@code java -Xmx3g -cp benchmarks/target/benchmarks.jar
@@ -131,6 +134,15 @@ public final class ReplicationThroughput {
       delete(catchUpDir);
     }
 
+    // What the server's engine thread does per commit in transact, alone: encode the transactions
+    // canonically into chunks and hash them (Chunk.split), on this thread, for up to 20 commits.
+    int encodeCommits = Math.min(20, commits);
+    long e0 = System.nanoTime();
+    for (int c = 0; c < encodeCommits; c++) {
+      Chunk.split(transactions(pool, (long) c * perCommit, perCommit));
+    }
+    double encodeSeconds = (System.nanoTime() - e0) / 1e9 * commits / encodeCommits;
+
     int frame = 1 << 20;
     RawWebSocket.stream(payload, Math.min(totalBytes, 200L << 20), frame, 8, false); // warm-up
     double rawSeconds = RawWebSocket.stream(payload, totalBytes, frame, 8, false);
@@ -143,6 +155,8 @@ public final class ReplicationThroughput {
     row("replikon live: server accepts the commits", acceptSeconds, tweets, totalBytes, rawRate);
     row("replikon live: until the subscriber has all", liveSeconds, tweets, totalBytes, rawRate);
     row("replikon catch-up: new subscriber", catchUpSeconds, tweets, totalBytes, rawRate);
+    row("Chunk.split alone (encode + hash), 1 thread", encodeSeconds, tweets, totalBytes,
+        rawRate);
     row("raw Netty WebSocket, 1 MiB frames", rawSeconds, tweets, totalBytes, rawRate);
     row("raw Netty WebSocket + permessage-deflate", deflateSeconds, tweets, totalBytes, rawRate);
     System.out.printf("%ntarget: 50,000 tweets/s sustained (live: %s, catch-up: %s); "
