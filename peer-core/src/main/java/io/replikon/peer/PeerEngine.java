@@ -550,6 +550,10 @@ public final class PeerEngine {
     if (links.containsKey(from.link.id())) {
       from.link.send(new Message.PublishAck(from.nextId(), p.publish.id(), a.address,
           a.cdvcs.heads()));
+      if (complete && from.awaitingAnswer.remove(a.address)
+          && from.theySubscribed.contains(a.address)) {
+        sendTo(from, a.address); // an answer held back for heads this peer now knows
+      }
       if (complete && a.cdvcs.graph().heads().isEmpty() == p.publish.heads().isEmpty()
           && p.publish.heads().stream().allMatch(a.cdvcs.graph()::contains)) {
         events.synced(a.address, from.link);
@@ -576,6 +580,13 @@ public final class PeerEngine {
       Deque<Hash> outbox = l.outbox.get(address);
       if (outbox == null || outbox.isEmpty()) {
         Set<Hash> known = l.known.getOrDefault(address, Set.of());
+        if (l.awaitingAnswer.contains(address) && defersTo(l)
+            && !known.stream().allMatch(a.cdvcs.graph()::contains)) {
+          // The other peer holds heads this one does not know, so missing() would ignore them
+          // and send it the whole history. Its answer to our subscribe brings them: wait for it
+          // (finish() comes back here). One side of a link only, so two never wait on each other.
+          return;
+        }
         List<Hash> missing = a.cdvcs.size() == 0 ? List.of()
             : CommitWalk.missing(a.cdvcs.graph(), a.cdvcs.heads(), known);
         if (missing.isEmpty()) {
@@ -646,6 +657,7 @@ public final class PeerEngine {
     List<Message.Interest> list = new ArrayList<>();
     for (Address address : wanted) {
       l.weSubscribed.add(address);
+      l.awaitingAnswer.add(address);
       list.add(new Message.Interest(address, address(address).cdvcs.heads()));
     }
     l.link.send(new Message.Subscribe(l.nextId(), list));
@@ -659,6 +671,17 @@ public final class PeerEngine {
         subscribeOn(l, List.of(address));
       }
     }
+  }
+
+  /**
+   * Whether this peer holds back its answer to a subscribe with unknown heads until the other
+   * peer's answer arrives: a client towards a server; between equals, the smaller peer id.
+   */
+  private boolean defersTo(LinkState l) {
+    if (config.role() != l.hello.role()) {
+      return config.role() == Message.Role.CLIENT;
+    }
+    return config.peerId().compareTo(l.hello.peer()) < 0;
   }
 
   private void refuse(LinkState l, ErrorCode code, String reason) {
@@ -763,6 +786,8 @@ public final class PeerEngine {
     final Set<Address> theySubscribed = new LinkedHashSet<>();
     final Set<Address> weSubscribed = new LinkedHashSet<>();
     final Set<Address> answerDue = new LinkedHashSet<>();
+    /** Addresses subscribed to on this link and not yet answered by a complete publish. */
+    final Set<Address> awaitingAnswer = new HashSet<>();
     final Map<Address, Set<Hash>> known = new HashMap<>();
     final Map<Address, Deque<Hash>> outbox = new HashMap<>();
     final Deque<Message.Fetch> deferredFetches = new ArrayDeque<>();

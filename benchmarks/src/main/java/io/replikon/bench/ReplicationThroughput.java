@@ -1,0 +1,208 @@
+package io.replikon.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
+import io.replikon.storage.Durability;
+import io.replikon.value.CanonicalCbor;
+import io.replikon.value.Hash;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Replication throughput of tweets from a server peer to a subscribed client peer over real
+ * loopback WebSockets, next to the raw throughput of the same bytes over a bare Netty WebSocket.
+ *
+ * <p>Two {@link Peer}s in this JVM, each on RocksDB in a temporary directory with
+ * {@link Durability#BATCH}; the client connects to the server and subscribes to one address.
+ * Commits hold {@code tweetsPerCommit} transactions {@code ["tweet", {"seq": n, "tweet": t}]},
+ * {@code t} a ~3 KB status from {@link Tweets} (a pool of 5,000, cycled; {@code seq} makes every
+ * commit's chunks distinct).
+ *
+ * <ul>
+ *   <li><b>live</b>: the client is subscribed and in sync; the server commits {@code commits}
+ *       commits as fast as it accepts them (two transacts in flight). Time from the first transact
+ *       to the moment the client's heads equal the server's (polled every 2 ms).
+ *   <li><b>catch-up</b>: then a second, empty client connects and subscribes. Time from its start
+ *       to heads equal.
+ *   <li><b>raw</b>: the CBOR bytes of the same transactions, as many bytes as all commits hold,
+ *       streamed in 1 MiB binary frames through {@link RawWebSocket} (8 frames in flight), plain
+ *       and with permessage-deflate (which replikon's transport negotiates).
+ *   <li><b>Chunk.split alone</b>: the canonical encoding and hashing that {@code transact} does
+ *       on the server's engine thread, timed on one thread for up to 20 commits and scaled.
+ * </ul>
+ *
+ * <p>Run: {@code java -Xmx3g -cp benchmarks/target/benchmarks.jar
+ * io.replikon.bench.ReplicationThroughput [commits] [tweetsPerCommit]} (default 100 1000).
+ */
+public final class ReplicationThroughput {
+  private static final int POOL = 5_000;
+  private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(180);
+
+  private ReplicationThroughput() {}
+
+  public static void main(String[] args) throws Exception {
+    int commits = args.length > 0 ? Integer.parseInt(args[0]) : 100;
+    int perCommit = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
+    long tweets = (long) commits * perCommit;
+    Tweets source = new Tweets(42);
+    List<JsonNode> pool = new ArrayList<>(POOL);
+    for (int i = 0; i < POOL; i++) {
+      pool.add(source.next());
+    }
+    // The encoded transactions of the first commit: their size stands for every commit's (seq
+    // differs by a byte or two), and they are the raw baseline's payload.
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    for (Transaction t : transactions(pool, 0, perCommit)) {
+      first.write(CanonicalCbor.encode(t.toValue()));
+    }
+    byte[] payload = first.toByteArray();
+    long totalBytes = (long) payload.length * commits;
+    System.out.printf("%,d commits x %,d tweets = %,d tweets, %.1f MB of encoded transactions "
+        + "(%,d B a tweet)%n", commits, perCommit, tweets, totalBytes / 1e6,
+        payload.length / perCommit);
+
+    Address address = new Address("bench@replikon.io", UUID.randomUUID());
+    Path serverDir = Files.createTempDirectory("replikon-bench-server");
+    Path liveDir = Files.createTempDirectory("replikon-bench-live");
+    Path catchUpDir = Files.createTempDirectory("replikon-bench-catchup");
+    double liveSeconds;
+    double acceptSeconds;
+    double catchUpSeconds;
+    try (Peer server = Peer.start(PeerConfig.server(serverDir).withPeerId("server")
+        .withDurability(Durability.BATCH))) {
+      try (Peer live = Peer.start(PeerConfig.client(liveDir).withPeerId("live")
+          .withDurability(Durability.BATCH).withConnect(List.of(server.url().orElseThrow())))) {
+        server.create(address).get(10, TimeUnit.SECONDS);
+        live.subscribe(address).get(30, TimeUnit.SECONDS);
+        waitForHeads(live, address, server.heads(address).get());
+
+        // warm-up on another address: a few commits through the same path
+        Address warm = new Address("bench@replikon.io", UUID.randomUUID());
+        server.create(warm).get(10, TimeUnit.SECONDS);
+        live.subscribe(warm).get(30, TimeUnit.SECONDS);
+        for (int c = 0; c < Math.min(5, commits); c++) {
+          server.transact(warm, transactions(pool, (long) (commits + c) * perCommit, perCommit))
+              .get(60, TimeUnit.SECONDS);
+        }
+        waitForHeads(live, warm, server.heads(warm).get());
+
+        long start = System.nanoTime();
+        Deque<CompletableFuture<Hash>> inFlight = new ArrayDeque<>();
+        Hash last = null;
+        for (int c = 0; c < commits; c++) {
+          inFlight.add(server.transact(address, transactions(pool, (long) c * perCommit,
+              perCommit)));
+          if (inFlight.size() >= 2) {
+            last = inFlight.poll().get(60, TimeUnit.SECONDS);
+          }
+        }
+        while (!inFlight.isEmpty()) {
+          last = inFlight.poll().get(60, TimeUnit.SECONDS);
+        }
+        acceptSeconds = (System.nanoTime() - start) / 1e9;
+        waitForHeads(live, address, Set.of(last));
+        liveSeconds = (System.nanoTime() - start) / 1e9;
+      }
+
+      long start = System.nanoTime();
+      try (Peer late = Peer.start(PeerConfig.client(catchUpDir).withPeerId("late")
+          .withDurability(Durability.BATCH).withConnect(List.of(server.url().orElseThrow())))) {
+        late.subscribe(address);
+        waitForHeads(late, address, server.heads(address).get());
+        catchUpSeconds = (System.nanoTime() - start) / 1e9;
+      }
+    } finally {
+      delete(serverDir);
+      delete(liveDir);
+      delete(catchUpDir);
+    }
+
+    // What the server's engine thread does per commit in transact, alone: encode the transactions
+    // canonically into chunks and hash them (Chunk.split), on this thread, for up to 20 commits.
+    int encodeCommits = Math.min(20, commits);
+    long e0 = System.nanoTime();
+    for (int c = 0; c < encodeCommits; c++) {
+      Chunk.split(transactions(pool, (long) c * perCommit, perCommit));
+    }
+    double encodeSeconds = (System.nanoTime() - e0) / 1e9 * commits / encodeCommits;
+
+    int frame = 1 << 20;
+    RawWebSocket.stream(payload, Math.min(totalBytes, 200L << 20), frame, 8, false); // warm-up
+    double rawSeconds = RawWebSocket.stream(payload, totalBytes, frame, 8, false);
+    double deflateSeconds = RawWebSocket.stream(payload, totalBytes, frame, 8, true);
+
+    double rawRate = tweets / rawSeconds;
+    System.out.println();
+    System.out.printf("%-44s %10s %12s %10s %14s%n", "", "seconds", "tweets/s", "MB/s",
+        "vs raw plain");
+    row("replikon live: server accepts the commits", acceptSeconds, tweets, totalBytes, rawRate);
+    row("replikon live: until the subscriber has all", liveSeconds, tweets, totalBytes, rawRate);
+    row("replikon catch-up: new subscriber", catchUpSeconds, tweets, totalBytes, rawRate);
+    row("Chunk.split alone (encode + hash), 1 thread", encodeSeconds, tweets, totalBytes,
+        rawRate);
+    row("raw Netty WebSocket, 1 MiB frames", rawSeconds, tweets, totalBytes, rawRate);
+    row("raw Netty WebSocket + permessage-deflate", deflateSeconds, tweets, totalBytes, rawRate);
+    System.out.printf("%ntarget: 50,000 tweets/s sustained (live: %s, catch-up: %s); "
+        + "replikon/raw >= 0.5 (live: %.2f, catch-up: %.2f; against raw+deflate: %.2f, %.2f)%n",
+        tweets / liveSeconds >= 50_000 ? "MET" : "MISSED",
+        tweets / catchUpSeconds >= 50_000 ? "MET" : "MISSED",
+        rawSeconds / liveSeconds, rawSeconds / catchUpSeconds,
+        deflateSeconds / liveSeconds, deflateSeconds / catchUpSeconds);
+  }
+
+  private static void row(String name, double seconds, long tweets, long bytes, double rawRate) {
+    System.out.printf("%-44s %10.2f %,12.0f %10.1f %14.2f%n", name, seconds, tweets / seconds,
+        bytes / 1e6 / seconds, tweets / seconds / rawRate);
+  }
+
+  /** The transactions of one commit: tweets {@code first ..} of the pool, cycled, numbered. */
+  static List<Transaction> transactions(List<JsonNode> pool, long first, int count) {
+    List<Transaction> out = new ArrayList<>(count);
+    for (long n = first; n < first + count; n++) {
+      out.add(new Transaction("tweet", JsonNodeFactory.instance.objectNode().put("seq", n)
+          .set("tweet", pool.get((int) (n % pool.size())))));
+    }
+    return out;
+  }
+
+  /** Polls {@code peer}'s heads every 2 ms until they equal {@code heads}. */
+  static void waitForHeads(Peer peer, Address address, Set<Hash> heads) throws Exception {
+    long deadline = System.nanoTime() + TIMEOUT_NANOS;
+    while (!peer.heads(address).get(60, TimeUnit.SECONDS).equals(heads)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(peer.config().peerId() + " did not reach " + heads
+            + " within " + TimeUnit.NANOSECONDS.toSeconds(TIMEOUT_NANOS) + " s; status "
+            + peer.status().get());
+      }
+      Thread.sleep(2);
+    }
+  }
+
+  static void delete(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
