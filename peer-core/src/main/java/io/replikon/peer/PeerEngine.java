@@ -550,13 +550,14 @@ public final class PeerEngine {
     if (links.containsKey(from.link.id())) {
       from.link.send(new Message.PublishAck(from.nextId(), p.publish.id(), a.address,
           a.cdvcs.heads()));
-      if (complete && from.awaitingAnswer.remove(a.address)
-          && from.theySubscribed.contains(a.address)) {
-        sendTo(from, a.address); // an answer held back for heads this peer now knows
-      }
-      if (complete && a.cdvcs.graph().heads().isEmpty() == p.publish.heads().isEmpty()
-          && p.publish.heads().stream().allMatch(a.cdvcs.graph()::contains)) {
+      boolean synced = complete
+          && a.cdvcs.graph().heads().isEmpty() == p.publish.heads().isEmpty()
+          && p.publish.heads().stream().allMatch(a.cdvcs.graph()::contains);
+      if (synced) {
         events.synced(a.address, from.link);
+        if (from.awaitingAnswer.remove(a.address) && from.theySubscribed.contains(a.address)) {
+          sendTo(from, a.address); // an answer held back for heads this peer now knows
+        }
       }
     }
     drain(a);

@@ -135,6 +135,8 @@ final class SimNetwork {
     final Store store;
     PeerEngine engine;
     boolean running;
+    /** Commit entries this peer has put in publishes, over all its links. */
+    long publishedCommits;
     Consumer<PeerEngine> onStart = e -> { };
 
     SimPeer(String name, Message.Role role, Store store) {
@@ -199,6 +201,9 @@ final class SimNetwork {
         return;
       }
       byte[] frame = MessageCodec.encode(message); // every message crosses the real codec
+      if (message instanceof Message.Publish p) {
+        owner.publishedCommits += p.commits().size();
+      }
       long delay = 1 + random.nextInt(faults.maxDelayMillis());
       long when = now + delay;
       if (random.nextDouble() >= faults.reorder()) {

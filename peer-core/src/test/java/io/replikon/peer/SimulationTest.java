@@ -187,4 +187,37 @@ class SimulationTest {
       throw new AssertionError("transact at " + at + " failed: " + e.getMessage(), e);
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void reconnect_sendsOnlyWhatEachSideLacks_notTheHistory() {
+    SimNetwork net = new SimNetwork(1);
+    SimPeer server = net.peer("server", Role.SERVER);
+    SimPeer writer = net.peer("writer", Role.CLIENT);
+    SimPeer reader = net.peer("reader", Role.CLIENT);
+    Address a = ADDRESSES.get(0);
+    writer.engine.subscribe(a);
+    reader.engine.subscribe(a);
+    net.connect(writer, server);
+    net.connect(reader, server);
+    writer.engine.submit(Cdvcs.create(a, "writer", 0));
+    for (int i = 0; i < 200; i++) {
+      assertThat(transact(net, writer, a, "before " + i)).isTrue();
+    }
+    net.run(1_000_000);
+    assertThat(reader.engine.state(a).orElseThrow().size()).isEqualTo(201);
+    net.cut(reader, server);
+    for (int i = 0; i < 10; i++) {
+      assertThat(transact(net, writer, a, "while away " + i)).isTrue();
+    }
+    net.run(1_000_000);
+    long readerSent = reader.publishedCommits;
+    long serverSent = server.publishedCommits;
+    net.connect(reader, server);
+    net.run(1_000_000);
+    assertThat(reader.engine.state(a).orElseThrow().heads())
+        .isEqualTo(writer.engine.state(a).orElseThrow().heads());
+    assertThat(reader.publishedCommits - readerSent).as("the reader sends nothing back").isZero();
+    assertThat(server.publishedCommits - serverSent).as("the server sends the 10 new commits")
+        .isEqualTo(10);
+  }
 }
