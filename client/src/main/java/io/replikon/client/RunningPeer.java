@@ -3,6 +3,7 @@ package io.replikon.client;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.CommitWalk;
 import io.replikon.cdvcs.Transaction;
@@ -205,14 +206,20 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
   @Override
   public CompletableFuture<Hash> transact(Address address, List<Transaction> transactions) {
-    return call(() -> {
-      Cdvcs state = engine.state(address).orElseThrow(() -> new ReplikonException(
-          ReplikonException.Reason.UNKNOWN_ADDRESS, "no CDVCS at " + address + " on peer "
-              + config.peerId() + " (create it, or subscribe and wait for it)"));
-      Update update = state.transact(transactions, config.author(), config.clock().millis());
-      engine.submit(update);
-      return update.lastCommit();
-    });
+    if (transactions.isEmpty()) {
+      return CompletableFuture.failedFuture(new ReplikonException(
+          ReplikonException.Reason.INVALID_INPUT, "a commit needs at least one transaction"));
+    }
+    // Encoding and hashing the chunks is the costly part: do it off the engine thread.
+    return CompletableFuture.supplyAsync(() -> Chunk.split(transactions))
+        .thenCompose(chunks -> call(() -> {
+          Cdvcs state = engine.state(address).orElseThrow(() -> new ReplikonException(
+              ReplikonException.Reason.UNKNOWN_ADDRESS, "no CDVCS at " + address + " on peer "
+                  + config.peerId() + " (create it, or subscribe and wait for it)"));
+          Update update = state.transactChunks(chunks, config.author(), config.clock().millis());
+          engine.submit(update);
+          return update.lastCommit();
+        }));
   }
 
   @Override

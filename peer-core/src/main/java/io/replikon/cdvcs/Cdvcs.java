@@ -92,8 +92,22 @@ public final class Cdvcs {
     if (transactions.isEmpty()) {
       throw new ReplikonException(Reason.INVALID_INPUT, "a commit needs at least one transaction");
     }
+    singleHead();
+    return transactChunks(Chunk.split(transactions), author, ts);
+  }
+
+  /**
+   * Returns the update of one commit holding transactions already split into chunks by
+   * {@link Chunk#split}: lets a caller do the encoding on a thread of its own before it takes the
+   * CDVCS's thread.
+   *
+   * @throws ReplikonException as {@link #transact}
+   */
+  public Update transactChunks(List<Chunk> chunks, String author, long ts) {
+    if (chunks.isEmpty()) {
+      throw new ReplikonException(Reason.INVALID_INPUT, "a commit needs at least one transaction");
+    }
     Hash head = singleHead();
-    List<Chunk> chunks = Chunk.split(transactions);
     Commit commit = new Commit(List.of(head), ids(chunks), author, ts, address);
     return commitUpdate(commit, chunks);
   }

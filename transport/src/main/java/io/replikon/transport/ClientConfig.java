@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param backoffBase the first reconnect delay of a {@link Dialer} is at most this long
  * @param backoffCap no reconnect delay is longer than this
  * @param backoffResetAfter a connection that stayed open this long resets the backoff
+ * @param compression offer permessage-deflate: fewer bytes on a slow link, but deflate costs far
+ *     more CPU than a fast link saves (off by default)
  */
 public record ClientConfig(Path trustCertificate, Duration connectTimeout, Duration pingAfter,
     Duration closeAfter, int maxFrameBytes, Duration backoffBase, Duration backoffCap,
-    Duration backoffResetAfter) {
+    Duration backoffResetAfter, boolean compression) {
 
   /** Checks the arguments. */
   public ClientConfig {
@@ -51,42 +53,49 @@ public record ClientConfig(Path trustCertificate, Duration connectTimeout, Durat
   /**
    * Returns the defaults: the JDK trust store, 10 s to connect, a ping after 15 s of silence, a
    * close after 45 s without traffic, frames up to {@link Message#MAX_FRAME_BYTES}, reconnect
-   * backoff from 200 ms up to 30 s, reset after a connection stayed up for a minute.
+   * backoff from 200 ms up to 30 s, reset after a connection stayed up for a minute, no
+   * compression.
    */
   public static ClientConfig defaults() {
     return new ClientConfig(null, Duration.ofSeconds(10), Duration.ofSeconds(15),
         Duration.ofSeconds(45), Message.MAX_FRAME_BYTES, Duration.ofMillis(200),
-        Duration.ofSeconds(30), Duration.ofMinutes(1));
+        Duration.ofSeconds(30), Duration.ofMinutes(1), false);
   }
 
   /** Returns this configuration trusting the certificate(s) in a PEM file for wss. */
   public ClientConfig withTrustCertificate(Path trustCertificate) {
     return new ClientConfig(Objects.requireNonNull(trustCertificate, "trustCertificate"),
         connectTimeout, pingAfter, closeAfter, maxFrameBytes, backoffBase, backoffCap,
-        backoffResetAfter);
+        backoffResetAfter, compression);
   }
 
   /** Returns this configuration with this connect (and handshake) timeout. */
   public ClientConfig withConnectTimeout(Duration connectTimeout) {
     return new ClientConfig(trustCertificate, connectTimeout, pingAfter, closeAfter,
-        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter);
+        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter, compression);
   }
 
   /** Returns this configuration with these heartbeat timeouts. */
   public ClientConfig withIdle(Duration pingAfter, Duration closeAfter) {
     return new ClientConfig(trustCertificate, connectTimeout, pingAfter, closeAfter,
-        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter);
+        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter, compression);
   }
 
   /** Returns this configuration accepting frames up to {@code maxFrameBytes}. */
   public ClientConfig withMaxFrameBytes(int maxFrameBytes) {
     return new ClientConfig(trustCertificate, connectTimeout, pingAfter, closeAfter,
-        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter);
+        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter, compression);
   }
 
   /** Returns this configuration with this reconnect backoff. */
   public ClientConfig withBackoff(Duration base, Duration cap, Duration resetAfter) {
     return new ClientConfig(trustCertificate, connectTimeout, pingAfter, closeAfter,
-        maxFrameBytes, base, cap, resetAfter);
+        maxFrameBytes, base, cap, resetAfter, compression);
+  }
+
+  /** Returns this configuration offering permessage-deflate or not. */
+  public ClientConfig withCompression(boolean compression) {
+    return new ClientConfig(trustCertificate, connectTimeout, pingAfter, closeAfter,
+        maxFrameBytes, backoffBase, backoffCap, backoffResetAfter, compression);
   }
 }

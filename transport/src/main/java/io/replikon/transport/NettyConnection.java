@@ -64,13 +64,34 @@ final class NettyConnection implements Connection {
       return CompletableFuture.failedFuture(new ReplikonException(Reason.CONNECTION,
           "cannot send " + message.kind().wireName() + ": " + this + " is closed"));
     }
+    // Encoding runs on the channel's event loop, not on the caller's thread (the peer's engine):
+    // the two then work in parallel. Tasks of one event loop run in order, so messages keep the
+    // order in which they were sent.
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      channel.eventLoop().execute(() -> encodeAndWrite(message, done));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      done.completeExceptionally(new ReplikonException(Reason.CONNECTION,
+          "cannot send " + message.kind().wireName() + ": " + this + " is shutting down", e));
+    }
+    return done;
+  }
+
+  private void encodeAndWrite(Message message, CompletableFuture<Void> done) {
     byte[] frame;
     try {
       frame = MessageCodec.encode(message);
     } catch (ReplikonException e) {
-      return CompletableFuture.failedFuture(e);
+      done.completeExceptionally(e);
+      return;
     }
-    return writeFrame(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame)));
+    writeFrame(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame))).whenComplete((ok, f) -> {
+      if (f != null) {
+        done.completeExceptionally(f);
+      } else {
+        done.complete(null);
+      }
+    });
   }
 
   /** Writes and flushes any frame; tests use it to send what {@link #send} never would. */

@@ -37,8 +37,9 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * A {@link PeerClient} on Netty. Pipeline per connection, from the socket up:
- * {@code [tls] → idle → http → http-aggregator (handshake response only) → ws-compression
- * (with a decompression cap) → ws (handshake, frame limit, pongs passed up) → ws-aggregator →
+ * {@code [tls] → idle → http → http-aggregator (handshake response only) → [ws-compression
+ * with a decompression cap, if configured] → ws (handshake, frame limit, pongs passed up) →
+ * ws-aggregator →
  * peer}. With the JDK trust store the server's host name is verified; a pinned certificate
  * ({@link ClientConfig#trustCertificate()}) is trusted for whatever name it carries.
  */
@@ -101,8 +102,10 @@ final class NettyPeerClient implements PeerClient {
                 config.pingAfter().toMillis(), 0, TimeUnit.MILLISECONDS));
             p.addLast("http", new HttpClientCodec());
             p.addLast("http-aggregator", new HttpObjectAggregator(NettyPeerServer.MAX_HTTP_BYTES));
-            p.addLast("ws-compression",
-                new WebSocketClientCompressionHandler(config.maxFrameBytes()));
+            if (config.compression()) {
+              p.addLast("ws-compression",
+                  new WebSocketClientCompressionHandler(config.maxFrameBytes()));
+            }
             p.addLast("ws", new WebSocketClientProtocolHandler(ws));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
             p.addLast("peer", new PeerFrameHandler(handler, uri.toString(),

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PeerServer} on Netty. Pipeline per connection, from the socket up:
- * {@code [tls] → idle → http → http-aggregator (upgrade request only) → ws-compression
- * (with a decompression cap) → ws (handshake, frame limit, pings) → ws-aggregator (fragments)
+ * {@code [tls] → idle → http → http-aggregator (upgrade request only) → [ws-compression
+ * with a decompression cap, if configured] → ws (handshake, frame limit, pings) →
+ * ws-aggregator (fragments)
  * → peer}. The idle handler sits low so that any bytes, pongs included, count as traffic.
  */
 final class NettyPeerServer implements PeerServer {
@@ -83,8 +84,10 @@ final class NettyPeerServer implements PeerServer {
                 TimeUnit.MILLISECONDS));
             p.addLast("http", new HttpServerCodec());
             p.addLast("http-aggregator", new HttpObjectAggregator(MAX_HTTP_BYTES));
-            p.addLast("ws-compression",
-                new WebSocketServerCompressionHandler(config.maxFrameBytes()));
+            if (config.compression()) {
+              p.addLast("ws-compression",
+                  new WebSocketServerCompressionHandler(config.maxFrameBytes()));
+            }
             p.addLast("ws", new WebSocketServerProtocolHandler(ws));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
             p.addLast("peer", new PeerFrameHandler(handler, hostPort(ch.remoteAddress()),

@@ -52,8 +52,10 @@ class BadInputTest {
   void start() throws Exception {
     log.start();
     handlerLog.addAppender(log);
-    server = Transports.server(ServerConfig.defaults().withMaxFrameBytes(MAX_FRAME), serverSide);
-    client = Transports.client(ClientConfig.defaults());
+    // With permessage-deflate on both sides, so the inflate cap is tested too.
+    server = Transports.server(ServerConfig.defaults().withMaxFrameBytes(MAX_FRAME)
+        .withCompression(true), serverSide);
+    client = Transports.client(ClientConfig.defaults().withCompression(true));
     healthy = client.connect(uri(), healthySide).get(20, TimeUnit.SECONDS);
     healthyAtServer = serverSide.nextOpened();
   }
