@@ -113,6 +113,11 @@ public final class HandshakeBytes {
     }
 
     @Override
+    public boolean isWritable() {
+      return true;
+    }
+
+    @Override
     public void suspendReading() {}
 
     @Override
