@@ -23,7 +23,7 @@ import java.util.Objects;
  * <p>The hash of a value is SHA-256 over its canonical encoding.
  *
  * <p>Stateless and thread-safe. Each thread reuses one encoder buffer (dropped after a value
- * larger than 1 MiB) and small caches of recently seen map keys and key orders. A null argument
+ * larger than 16 MiB) and small caches of recently seen map keys and key orders. A null argument
  * is a programming error and throws {@code NullPointerException}.
  */
 public final class CanonicalCbor {

@@ -49,8 +49,11 @@ import java.util.Map;
 final class CborEncoder {
   /** Maps with at most this many keys are sorted without allocating. */
   static final int INSERTION_SORT_MAX = 48;
-  /** A buffer that grew beyond this is not kept for the next value. */
-  private static final int RETAINED_BUFFER_MAX = 1 << 20;
+  /**
+   * A buffer that grew beyond this is not kept for the next value. Large enough for a whole
+   * protocol message (16 MiB), so the threads that encode messages do not regrow it every time.
+   */
+  private static final int RETAINED_BUFFER_MAX = (16 << 20) + (64 << 10);
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
   private static final int KEY_CACHE_SIZE = 2048;
   private static final int CACHE_PROBES = 4;
