@@ -136,11 +136,11 @@ final class RocksStore implements Store {
           .setMaxLogFileSize(8L << 20));
       List<ColumnFamilyOptions> familyOptions = new ArrayList<>();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-      ColumnFamilyOptions defaults = add(natives, familyOptions(table, false));
+      ColumnFamilyOptions defaults = add(natives, familyOptions(table, null));
       familyOptions.add(defaults);
       descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaults));
       for (Column column : Column.values()) {
-        ColumnFamilyOptions options = add(natives, familyOptions(table, column == Column.BLOBS));
+        ColumnFamilyOptions options = add(natives, familyOptions(table, column));
         familyOptions.add(options);
         descriptors.add(new ColumnFamilyDescriptor(
             column.id().getBytes(StandardCharsets.UTF_8), options));
@@ -167,18 +167,24 @@ final class RocksStore implements Store {
     }
   }
 
-  private static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, boolean blobs) {
+  /**
+   * Options of a column (null: the default family). Chunks (up to 1 MiB) and blobs go to blob
+   * files once over {@link #MIN_BLOB_BYTES}, so compactions do not rewrite them again and again;
+   * chunks of JSON compress well (LZ4), blobs are taken as they come.
+   */
+  private static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, Column column) {
     ColumnFamilyOptions options = new ColumnFamilyOptions()
         .setTableFormatConfig(table)
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
         .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
         .setLevelCompactionDynamicLevelBytes(true)
         .setWriteBufferSize(16L << 20);
-    if (blobs) {
+    if (column == Column.BLOBS || column == Column.CHUNKS) {
       options.setEnableBlobFiles(true)
           .setMinBlobSize(MIN_BLOB_BYTES)
           .setBlobFileSize(256L << 20)
-          .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+          .setBlobCompressionType(column == Column.CHUNKS
+              ? CompressionType.LZ4_COMPRESSION : CompressionType.NO_COMPRESSION)
           .setEnableBlobGarbageCollection(true);
     }
     return options;
