@@ -52,6 +52,10 @@ import java.util.stream.Stream;
  * io.replikon.bench.ReplicationThroughput [commits] [tweetsPerCommit]} (default 100 1000).
  */
 public final class ReplicationThroughput {
+  /** The durability of both stores: {@code -Ddurability=NONE|BATCH|SYNC} (default BATCH). */
+  private static final Durability DURABILITY =
+      Durability.valueOf(System.getProperty("durability", "BATCH"));
+
   private static final int POOL = 5_000;
   private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(180);
 
@@ -86,9 +90,9 @@ public final class ReplicationThroughput {
     double acceptSeconds;
     double catchUpSeconds;
     try (Peer server = Peer.start(PeerConfig.server(serverDir).withPeerId("server")
-        .withDurability(Durability.BATCH))) {
+        .withDurability(DURABILITY))) {
       try (Peer live = Peer.start(PeerConfig.client(liveDir).withPeerId("live")
-          .withDurability(Durability.BATCH).withConnect(List.of(server.url().orElseThrow())))) {
+          .withDurability(DURABILITY).withConnect(List.of(server.url().orElseThrow())))) {
         server.create(address).get(10, TimeUnit.SECONDS);
         live.subscribe(address).get(30, TimeUnit.SECONDS);
         waitForHeads(live, address, server.heads(address).get());
@@ -123,7 +127,7 @@ public final class ReplicationThroughput {
 
       long start = System.nanoTime();
       try (Peer late = Peer.start(PeerConfig.client(catchUpDir).withPeerId("late")
-          .withDurability(Durability.BATCH).withConnect(List.of(server.url().orElseThrow())))) {
+          .withDurability(DURABILITY).withConnect(List.of(server.url().orElseThrow())))) {
         late.subscribe(address);
         waitForHeads(late, address, server.heads(address).get());
         catchUpSeconds = (System.nanoTime() - start) / 1e9;
