@@ -11,12 +11,14 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -54,12 +56,20 @@ import org.slf4j.LoggerFactory;
  * is released. Stopping sets a flag and releases it too; the thread is never interrupted, so a
  * sink's I/O (FileChannel, JDBC) is never cut in the middle.
  *
+ * Catch-up. Peer.subscribe completes when the first catch-up of an address is done; a second
+ * subscribe of the same address starts no catch-up and never completes. So the first future is
+ * kept per peer and address (weakly, by peer) and shared by every run of every realizer: once
+ * caught up, a peer stays up to date while connected, and later runs realize what it holds. A peer
+ * subscribed by someone else before the first realizer runs needs syncFirst(false).
+ *
  * Conflicts. After each round, if the CDVCS has several heads, the hook gets the heads, the lowest
  * common ancestors of each pair and, for each head, the commits reachable from it and from no
  * other head (commitsAfter with the other heads as frontier). Realization goes on regardless.
  */
 final class DefaultRealizer<C> implements Realizer {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultRealizer.class);
+  private static final Map<Peer, Map<Address, CompletableFuture<Void>>> SUBSCRIPTIONS =
+      new WeakHashMap<>();
 
   private final Peer peer;
   private final Address address;
@@ -137,7 +147,13 @@ final class DefaultRealizer<C> implements Realizer {
 
   /** Subscribes and waits for catch-up, checking {@code stop} every 100 ms. */
   private void awaitSync(java.util.function.BooleanSupplier stop) {
-    CompletableFuture<Void> synced = peer.subscribe(address);
+    CompletableFuture<Void> synced;
+    synchronized (SUBSCRIPTIONS) {
+      // A peer completes only the first subscribe of an address (a second one starts no new
+      // catch-up), so runs of every realizer on one peer share the first future.
+      synced = SUBSCRIPTIONS.computeIfAbsent(peer, p -> new HashMap<>())
+          .computeIfAbsent(address, peer::subscribe);
+    }
     long deadline = System.nanoTime() + syncTimeout.toNanos();
     while (!stop.getAsBoolean()) {
       try {
