@@ -1,0 +1,71 @@
+package io.replikon.client.realize;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The built-in sinks. Each is used by one realizer at a time and must be closed by its owner (a
+ * realizer does not close it).
+ */
+public final class Sinks {
+  private Sinks() {}
+
+  /**
+   * Opens (creating if needed) a SQLite database as a sink, exactly-once. Tables:
+   * <ul>
+   *   <li>{@code ops(seq INTEGER PRIMARY KEY AUTOINCREMENT, commit_id TEXT, tx_index INTEGER,
+   *       fn TEXT, params TEXT)}: one row per applied transaction, params as JSON, deliberately
+   *       without a uniqueness constraint on {@code (commit_id, tx_index)};
+   *   <li>{@code tweets(id INTEGER PRIMARY KEY, created_at TEXT, screen_name TEXT, text TEXT,
+   *       json TEXT)}: filled by the default {@code add-tweet} handler from a Twitter v1.1 status
+   *       ({@code created_at} as ISO-8601 when it parses; a status seen twice is kept once), with
+   *       the external-content FTS5 index {@code tweets_fts(text)} kept by a trigger;
+   *   <li>{@code applied_log(address TEXT PRIMARY KEY, log BLOB)}: the canonical CBOR of
+   *       {@link AppliedLog}, written in the same SQLite transaction as the effects.
+   * </ul>
+   * WAL journal, {@code synchronous=NORMAL}: a power loss may undo the last committed batches, not
+   * part of one; they are realized again. A reset empties all three tables, for every address.
+   * Handlers get a {@link SqlContext} on the open transaction.
+   *
+   * @throws io.replikon.error.ReplikonException {@code STORE_IO} if it cannot be opened
+   */
+  public static Sink<SqlContext> sqlite(Path file) {
+    return SqliteSink.open(Objects.requireNonNull(file, "file"));
+  }
+
+  /**
+   * Opens (creating if needed) a JSON lines file as a sink for one address, exactly-once: one line
+   * {@code {"commit": hex, "tx": index, "fn": fn, "params": params}} per applied transaction.
+   * Handlers get the line about to be written and may add fields to it.
+   *
+   * <p>Each batch is appended and fsynced, then the length of the file and the applied-log are
+   * recorded in the sidecar {@code <file>.applied}, replaced atomically (temporary file, fsync,
+   * rename, directory fsync). Opening truncates the file back to the recorded length, dropping
+   * lines a crash left behind. Reset records an empty log, then truncates the file.
+   *
+   * @throws io.replikon.error.ReplikonException {@code INVALID_INPUT} if the file is not empty
+   *     and has no sidecar, {@code STORE_IO} if it is shorter than recorded or cannot be opened
+   */
+  public static Sink<ObjectNode> jsonLines(Path file) {
+    return JsonLinesSink.open(Objects.requireNonNull(file, "file"));
+  }
+
+  /**
+   * Returns a sink that calls {@code callback} for each applied transaction, at least once (see
+   * {@link Callback}), with its applied-log in memory: a new sink starts from nothing.
+   */
+  public static Sink<Callback> callback(Callback callback) {
+    return new CallbackSink(Objects.requireNonNull(callback, "callback"), Optional.empty());
+  }
+
+  /**
+   * Returns a sink that calls {@code callback} for each applied transaction, at least once, with
+   * its applied-log in the file {@code appliedLog}, replaced atomically after each batch.
+   */
+  public static Sink<Callback> callback(Callback callback, Path appliedLog) {
+    return new CallbackSink(Objects.requireNonNull(callback, "callback"),
+        Optional.of(appliedLog));
+  }
+}
