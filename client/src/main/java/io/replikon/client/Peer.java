@@ -49,7 +49,8 @@ public interface Peer extends AutoCloseable {
 
   /**
    * Replicates {@code address}: subscribes to it on every connection. The future completes once a
-   * connected peer's catch-up for it is complete (this peer holds every head that peer had).
+   * connected peer's catch-up for it is complete (this peer holds every head that peer had), or at
+   * once if that happened before. Subscribing again is harmless.
    */
   CompletableFuture<Void> subscribe(Address address);
 

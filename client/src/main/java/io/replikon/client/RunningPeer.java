@@ -74,6 +74,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final List<Dialer> dialers = new CopyOnWriteArrayList<>();
   private final Map<Address, List<CompletableFuture<Void>>> syncWaiters = new HashMap<>();
   private final Map<Address, List<Runnable>> storedListeners = new ConcurrentHashMap<>();
+  /** Addresses a connected peer's catch-up completed for at least once (engine thread only). */
+  private final Set<Address> syncedOnce = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
   private final PeerClient client;
   private final PeerServer server;
@@ -180,7 +182,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
   public CompletableFuture<Void> subscribe(Address address) {
     CompletableFuture<Void> synced = new CompletableFuture<>();
     call(() -> {
-      syncWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(synced);
+      if (syncedOnce.contains(address)) {
+        synced.complete(null); // caught up before, and kept up to date since
+      } else {
+        syncWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(synced);
+      }
       engine.subscribe(address);
       return null;
     }).whenComplete((ignored, failure) -> {
@@ -444,6 +450,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void synced(Address address, Link link) {
+      syncedOnce.add(address);
       List<CompletableFuture<Void>> waiting = syncWaiters.remove(address);
       if (waiting != null) {
         waiting.forEach(f -> f.complete(null));

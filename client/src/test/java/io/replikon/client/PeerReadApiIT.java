@@ -32,7 +32,9 @@ class PeerReadApiIT {
       LinkedBlockingQueue<Address> stored = new LinkedBlockingQueue<>();
       try (AutoCloseable handle = reader.onStored(NOTES, () -> stored.add(NOTES))) {
         reader.subscribe(NOTES).get(30, TimeUnit.SECONDS);
+        assertThat(handle).isNotNull();
         assertThat(stored.poll(30, TimeUnit.SECONDS)).isEqualTo(NOTES);
+        reader.subscribe(NOTES).get(30, TimeUnit.SECONDS); // again: completes at once
         assertThat(reader.commitsAfter(NOTES, Set.of()).get()).containsExactly(root, first);
         assertThat(reader.commitsAfter(NOTES, Set.of(root)).get()).containsExactly(first);
         Commit commit = reader.commit(first);
