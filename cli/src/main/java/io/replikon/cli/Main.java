@@ -46,8 +46,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "Peers replicate CDVCS commit graphs (a distributed version control system for data) "
           + "over WebSockets and keep them in an embedded RocksDB store.",
       "",
-      "Today it runs server peers and offers the value and store tools below; the collector "
-          + "and the streaming client are being built."
+      "Today it runs server peers, streams a CDVCS into SQLite or JSON lines, and offers the "
+          + "value and store tools below; the collector is being built."
     },
     commandListHeading = "%nCommands:%n",
     exitCodeListHeading = "%nExit status:%n",
@@ -124,6 +124,7 @@ public final class Main implements Callable<Integer> {
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
     commandLine.addSubcommand(new PeerCommand());
+    commandLine.addSubcommand(new StreamCommand());
     commandLine.addSubcommand(new TransactCommand(io, Clock.systemUTC()));
 
     // Settings below apply to the subcommands added above.
