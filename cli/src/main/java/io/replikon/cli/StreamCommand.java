@@ -160,8 +160,13 @@ final class StreamCommand implements Callable<Integer> {
       throw new ReplikonException(ReplikonException.Reason.UNKNOWN_ADDRESS,
           "the peer at " + connect + " has no CDVCS at " + address);
     }
+    // add-tweet and the --accept functions are recorded; a sink's own handler (SQLite's tweets
+    // table for add-tweet) is kept rather than replaced by plain recording.
+    List<String> recorded = new ArrayList<>(accept);
+    recorded.add("add-tweet");
+    recorded.removeAll(sink.defaultHandlers().keySet());
     Realizer.Builder<C> builder = Realizer.builder(peer, address, sink)
-        .accept(accept.toArray(String[]::new))
+        .accept(recorded.stream().distinct().toArray(String[]::new))
         .skipUnknown(skipUnknown)
         .syncTimeout(Duration.ofSeconds(syncTimeoutSeconds))
         .onConflict(c -> LOG.warn("{} has {} heads: realizing every side; merge to resolve",
