@@ -63,6 +63,31 @@ public interface Peer extends AutoCloseable {
    */
   CompletableFuture<Hash> transact(Address address, List<Transaction> transactions);
 
+  /**
+   * Merges the heads of the CDVCS at {@code address}: a commit whose parents are
+   * {@code orderedHeads}, first parent first; completes with its id.
+   *
+   * @throws io.replikon.error.ReplikonException (in the future) {@code STALE_HEADS} if
+   *     {@code orderedHeads} are not exactly the heads now, {@code INVALID_INPUT} with one head
+   */
+  CompletableFuture<Hash> merge(Address address, List<Hash> orderedHeads);
+
+  /**
+   * Creates a CDVCS at {@code to} holding every commit of the one at {@code from}; completes with
+   * the heads of the fork.
+   */
+  CompletableFuture<Set<Hash>> fork(Address from, Address to);
+
+  /**
+   * Brings the commits of the CDVCS at {@code from} into the one at {@code into}: a fast-forward
+   * unless {@code allowInducedConflict} (then it may leave several heads to merge). Completes with
+   * the heads of {@code into}.
+   *
+   * @throws io.replikon.error.ReplikonException (in the future) {@code NOT_FAST_FORWARD} or
+   *     {@code CONFLICTED} when the pull is not a fast-forward and that was not allowed
+   */
+  CompletableFuture<Set<Hash>> pull(Address into, Address from, boolean allowInducedConflict);
+
   /** Returns the heads of the CDVCS at {@code address}: empty if this peer holds none. */
   CompletableFuture<Set<Hash>> heads(Address address);
 

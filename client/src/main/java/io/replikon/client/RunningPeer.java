@@ -219,13 +219,52 @@ final class RunningPeer implements Peer, ConnectionHandler {
     // Encoding and hashing the chunks is the costly part: do it off the engine thread.
     return CompletableFuture.supplyAsync(() -> Chunk.split(transactions))
         .thenCompose(chunks -> call(() -> {
-          Cdvcs state = engine.state(address).orElseThrow(() -> new ReplikonException(
-              ReplikonException.Reason.UNKNOWN_ADDRESS, "no CDVCS at " + address + " on peer "
-                  + config.peerId() + " (create it, or subscribe and wait for it)"));
-          Update update = state.transactChunks(chunks, config.author(), config.clock().millis());
+          Update update = held(address).transactChunks(chunks, config.author(),
+              config.clock().millis());
           engine.submit(update);
           return update.lastCommit();
         }));
+  }
+
+  @Override
+  public CompletableFuture<Hash> merge(Address address, List<Hash> orderedHeads) {
+    return call(() -> {
+      Update update = held(address).merge(orderedHeads, List.of(), config.author(),
+          config.clock().millis());
+      engine.submit(update);
+      return update.lastCommit();
+    });
+  }
+
+  @Override
+  public CompletableFuture<Set<Hash>> fork(Address from, Address to) {
+    return call(() -> {
+      if (engine.state(to).isPresent()) {
+        throw new ReplikonException(ReplikonException.Reason.ADDRESS_EXISTS,
+            "a CDVCS exists at " + to + " already");
+      }
+      engine.submit(held(from).fork(to));
+      return Set.copyOf(held(to).heads());
+    });
+  }
+
+  @Override
+  public CompletableFuture<Set<Hash>> pull(Address into, Address from,
+      boolean allowInducedConflict) {
+    return call(() -> {
+      Update update = held(into).pull(held(from), allowInducedConflict);
+      if (!update.isEmpty()) {
+        engine.submit(update);
+      }
+      return Set.copyOf(held(into).heads());
+    });
+  }
+
+  /** The CDVCS at {@code address} on the engine thread, or UNKNOWN_ADDRESS. */
+  private Cdvcs held(Address address) {
+    return engine.state(address).orElseThrow(() -> new ReplikonException(
+        ReplikonException.Reason.UNKNOWN_ADDRESS, "no CDVCS at " + address + " on peer "
+            + config.peerId() + " (create it, or subscribe and wait for it)"));
   }
 
   @Override
