@@ -36,6 +36,41 @@ public final class Sinks {
   }
 
   /**
+   * Connects to a PostgreSQL database as a sink, exactly-once, creating its tables if needed (in
+   * the connection's current schema; PostgreSQL 12 or later for the generated column):
+   * <ul>
+   *   <li>{@code ops(seq bigserial PRIMARY KEY, commit_id text, tx_index integer, fn text,
+   *       params jsonb)}: one row per applied transaction, deliberately without a uniqueness
+   *       constraint on {@code (commit_id, tx_index)};
+   *   <li>{@code tweets(id bigint PRIMARY KEY, created_at timestamptz, screen_name text, text text,
+   *       json jsonb, text_tsv tsvector)}: filled by the default {@code add-tweet} handler as in
+   *       the SQLite sink ({@code created_at} null when Twitter's time does not parse), with
+   *       {@code text_tsv} generated as {@code to_tsvector('simple', text)} and GIN-indexed:
+   *       {@code WHERE text_tsv @@ plainto_tsquery('simple', 'ethereum')};
+   *   <li>{@code applied_log(address text PRIMARY KEY, log bytea)}: the canonical CBOR of
+   *       {@link AppliedLog}, written in the same PostgreSQL transaction as the effects.
+   * </ul>
+   * The rows of a batch are sent with JDBC batching, rewritten into multi-row inserts. PostgreSQL
+   * stores no NUL character in {@code text} nor {@code jsonb}: a transaction holding one stops the
+   * realization with {@code STORE_IO}. A reset truncates all three tables, for every address, in
+   * one transaction. Handlers get a {@link SqlContext} on the open transaction.
+   *
+   * <p>{@code url} is either a JDBC URL, {@code jdbc:postgresql://host:port/db?param=value}, or a
+   * libpq connection URI as the command line takes it, {@code postgresql://user:password@host:port
+   * /db?param=value} (or {@code postgres://...}), turned into {@code
+   * jdbc:postgresql://host:port/db?param=value} with the percent-decoded user and password passed
+   * as connection properties; query parameters go to the driver as they are, so they take its
+   * names ({@code sslmode}, {@code currentSchema}, ...). {@code reWriteBatchedInserts=true} unless
+   * the URL sets it. Messages name the URL without its query and without user and password.
+   *
+   * @throws io.replikon.error.ReplikonException {@code INVALID_INPUT} if {@code url} is neither
+   *     form, {@code STORE_IO} if it cannot connect or create the tables
+   */
+  public static Sink<SqlContext> postgresql(String url) {
+    return PostgresSink.open(Objects.requireNonNull(url, "url"));
+  }
+
+  /**
    * Opens (creating if needed) a JSON lines file as a sink for one address, exactly-once: one line
    * {@code {"commit": hex, "tx": index, "fn": fn, "params": params}} per applied transaction.
    * Handlers get the line about to be written and may add fields to it.

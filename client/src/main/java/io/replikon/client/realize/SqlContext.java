@@ -5,7 +5,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
- * What handlers of the SQLite sink write with: its connection, inside the open sink transaction.
+ * What handlers of the SQL sinks (SQLite, PostgreSQL) write with: the sink's connection, inside
+ * the open sink transaction.
  *
  * <p>A handler must not commit, roll back or change the auto-commit mode of the connection, nor
  * close it or the statements it gets: the realizer commits the effects together with the

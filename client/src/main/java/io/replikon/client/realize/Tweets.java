@@ -6,12 +6,16 @@ import io.replikon.error.ReplikonException.Reason;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 
-/** The SQLite sink's default handler of {@code add-tweet}: a Twitter v1.1 status into tweets. */
+/**
+ * The SQL sinks' default handler of {@code add-tweet}: a Twitter v1.1 status into {@code tweets}.
+ * The parsing is shared; each sink binds the values its column types take ({@link JdbcSink}).
+ */
 final class Tweets {
   static final String ADD_TWEET = "add-tweet";
   private static final DateTimeFormatter TWITTER_TIME =
@@ -22,19 +26,39 @@ final class Tweets {
   private Tweets() {}
 
   /**
-   * Inserts the status in {@code t}'s params. A status already there (the same id added twice)
-   * is kept once; every transaction is in {@code ops} anyway.
+   * The columns of a status.
+   *
+   * @param id the status id
+   * @param rawCreatedAt Twitter's {@code created_at} as given, or null
+   * @param createdAt {@code rawCreatedAt} parsed, or null if absent or unparseable
+   * @param screenName the author's screen name, or null
+   * @param text the most complete text, or null
+   * @param json the whole status as JSON
    */
-  static void insert(SqlContext sql, AppliedTransaction t) throws SQLException {
+  record Status(long id, String rawCreatedAt, Instant createdAt, String screenName, String text,
+      String json) {}
+
+  /**
+   * Inserts the status in {@code t}'s params through {@code sink}. A status already there (the
+   * same id added twice) is kept once; every transaction is in {@code ops} anyway.
+   */
+  static void insert(JdbcSink sink, AppliedTransaction t) throws SQLException {
+    Status status = parse(t);
+    PreparedStatement s = sink.statement(INSERT);
+    s.setLong(1, status.id());
+    sink.setCreatedAt(s, 2, status);
+    setText(s, 3, status.screenName());
+    setText(s, 4, status.text());
+    sink.setJson(s, 5, status.json());
+    sink.write(s);
+  }
+
+  /** Returns the columns of the status in {@code t}'s params. */
+  static Status parse(AppliedTransaction t) {
     JsonNode status = t.transaction().params();
-    long id = id(status, t);
-    PreparedStatement s = sql.statement(INSERT);
-    s.setLong(1, id);
-    setText(s, 2, createdAt(status.path("created_at")));
-    setText(s, 3, textOf(status.path("user").path("screen_name")));
-    setText(s, 4, text(status));
-    s.setString(5, status.toString());
-    s.executeUpdate();
+    String raw = textOf(status.path("created_at"));
+    return new Status(id(status, t), raw, parseTime(raw),
+        textOf(status.path("user").path("screen_name")), text(status), status.toString());
   }
 
   private static long id(JsonNode status, AppliedTransaction t) {
@@ -66,16 +90,15 @@ final class Tweets {
     return textOf(status.path("text"));
   }
 
-  /** Returns Twitter's time as ISO-8601 (sortable), or as given if it does not parse. */
-  private static String createdAt(JsonNode node) {
-    String raw = textOf(node);
+  /** Returns Twitter's time parsed, or null if absent or it does not parse. */
+  private static Instant parseTime(String raw) {
     if (raw == null) {
       return null;
     }
     try {
-      return ZonedDateTime.parse(raw, TWITTER_TIME).toInstant().toString();
+      return ZonedDateTime.parse(raw, TWITTER_TIME).toInstant();
     } catch (DateTimeParseException e) {
-      return raw;
+      return null;
     }
   }
 
@@ -83,7 +106,7 @@ final class Tweets {
     return node.isTextual() ? node.asText() : null;
   }
 
-  private static void setText(PreparedStatement s, int index, String value) throws SQLException {
+  static void setText(PreparedStatement s, int index, String value) throws SQLException {
     if (value == null) {
       s.setNull(index, Types.VARCHAR);
     } else {

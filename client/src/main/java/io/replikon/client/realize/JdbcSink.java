@@ -1,0 +1,221 @@
+package io.replikon.client.realize;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.replikon.cdvcs.Address;
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the SQL sinks share: the tables {@code ops}, {@code tweets} and {@code applied_log}, the
+ * statements that write them, and the transaction of a batch (effects and applied-log commit
+ * together: exactly-once). A subclass creates the tables, says how it binds the values whose
+ * column types differ (JSON, time), whether a row is written at once or batched, and how it
+ * empties its tables.
+ *
+ * <p>Not thread-safe, like every {@link Sink}; its methods do JDBC I/O and block.
+ */
+abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private static final String INSERT_OP =
+      "INSERT INTO ops (commit_id, tx_index, fn, params) VALUES (?, ?, ?, ?)";
+  private static final String LOAD_LOG = "SELECT log FROM applied_log WHERE address = ?";
+  private static final String SAVE_LOG = "INSERT INTO applied_log (address, log) VALUES (?, ?) "
+      + "ON CONFLICT (address) DO UPDATE SET log = excluded.log";
+
+  /** What the sink is called in messages: no password. */
+  final String name;
+  final Connection connection;
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+  /** Takes {@code connection}, with auto-commit off and its tables created. */
+  JdbcSink(String name, Connection connection) {
+    this.name = name;
+    this.connection = connection;
+  }
+
+  /** Binds {@code json}, a JSON text, to parameter {@code index} of {@code s}. */
+  abstract void setJson(PreparedStatement s, int index, String json) throws SQLException;
+
+  /** Binds the {@code created_at} of {@code status} to parameter {@code index} of {@code s}. */
+  abstract void setCreatedAt(PreparedStatement s, int index, Tweets.Status status)
+      throws SQLException;
+
+  /** Writes the row bound in {@code s}: at once, or in the batch {@link #flush()} executes. */
+  abstract void write(PreparedStatement s) throws SQLException;
+
+  /** Executes the rows {@link #write} deferred; called before the applied-log is written. */
+  void flush() throws SQLException {}
+
+  /** Forgets the rows {@link #write} deferred; called when a batch rolls back. */
+  void discard() throws SQLException {}
+
+  /** Empties the tables, inside the transaction that {@link #reset} then commits. */
+  abstract void emptyTables(Statement s) throws SQLException;
+
+  @Override
+  public AppliedLog load(Address address) {
+    try {
+      PreparedStatement s = statement(LOAD_LOG);
+      s.setString(1, address.toString());
+      AppliedLog log = AppliedLog.EMPTY;
+      try (ResultSet r = s.executeQuery()) {
+        if (r.next()) {
+          log = AppliedLog.decode(r.getBytes(1));
+        }
+      }
+      connection.commit();
+      return log;
+    } catch (SQLException e) {
+      rollbackQuietly(e);
+      throw io(e, "cannot read the applied-log of " + address + " from " + name);
+    }
+  }
+
+  @Override
+  public Batch<SqlContext> begin(Address address) {
+    return new Batch<>() {
+      boolean done;
+
+      @Override
+      public SqlContext record(AppliedTransaction t) {
+        try {
+          PreparedStatement s = statement(INSERT_OP);
+          s.setString(1, t.commit().hex());
+          s.setInt(2, t.index());
+          s.setString(3, t.fn());
+          setJson(s, 4, JSON.writeValueAsString(t.transaction().params()));
+          write(s);
+          return JdbcSink.this;
+        } catch (SQLException e) {
+          throw io(e, "cannot insert into ops of " + name);
+        } catch (JsonProcessingException e) {
+          throw new ReplikonException(Reason.INVALID_INPUT, "the params of transaction "
+              + t.key() + " cannot be written as JSON: " + e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public void commit(AppliedLog log) {
+        try {
+          flush();
+          PreparedStatement s = statement(SAVE_LOG);
+          s.setString(1, address.toString());
+          s.setBytes(2, log.encode());
+          s.executeUpdate();
+          connection.commit();
+          done = true;
+        } catch (SQLException e) {
+          throw io(e, "cannot commit a batch to " + name);
+        }
+      }
+
+      @Override
+      public void close() {
+        if (!done) {
+          done = true;
+          rollback();
+        }
+      }
+    };
+  }
+
+  @Override
+  public void reset(Address address) {
+    try (Statement s = connection.createStatement()) {
+      emptyTables(s);
+      connection.commit();
+    } catch (SQLException e) {
+      rollbackQuietly(e);
+      throw io(e, "cannot reset " + name);
+    }
+  }
+
+  @Override
+  public Map<String, Handler<SqlContext>> defaultHandlers() {
+    return Map.of(Tweets.ADD_TWEET, (sql, t) -> Tweets.insert(this, t));
+  }
+
+  @Override
+  public boolean exactlyOnce() {
+    return true;
+  }
+
+  @Override
+  public Connection connection() {
+    return connection;
+  }
+
+  @Override
+  public PreparedStatement statement(String sql) throws SQLException {
+    PreparedStatement s = statements.get(sql);
+    if (s == null) {
+      s = connection.prepareStatement(sql);
+      statements.put(sql, s);
+    }
+    return s;
+  }
+
+  @Override
+  public void close() {
+    try {
+      rollback();
+      for (PreparedStatement s : statements.values()) {
+        s.close();
+      }
+      statements.clear();
+      connection.close();
+    } catch (SQLException e) {
+      throw io(e, "cannot close " + name);
+    }
+  }
+
+  private void rollback() {
+    try {
+      discard();
+      connection.rollback();
+    } catch (SQLException e) {
+      throw io(e, "cannot roll back a batch in " + name);
+    }
+  }
+
+  private void rollbackQuietly(SQLException cause) {
+    try {
+      discard();
+      connection.rollback();
+    } catch (SQLException suppressed) {
+      cause.addSuppressed(suppressed);
+    }
+  }
+
+  /** Closes {@code c} after a failure to open, keeping what went wrong closing it. */
+  static void closeAfter(SQLException e, Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+    }
+  }
+
+  /**
+   * Returns a {@code STORE_IO} exception for {@code e}, with the message of the exception chained
+   * by {@link SQLException#getNextException()} (where a failed JDBC batch keeps its cause).
+   */
+  static ReplikonException io(SQLException e, String what) {
+    String message = what + ": " + e.getMessage();
+    SQLException next = e.getNextException();
+    if (next != null && next != e) {
+      message += " (" + next.getMessage() + ")";
+    }
+    return new ReplikonException(Reason.STORE_IO, message, e);
+  }
+}

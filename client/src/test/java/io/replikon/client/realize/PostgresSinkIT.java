@@ -1,0 +1,250 @@
+package io.replikon.client.realize;
+
+import static io.replikon.client.realize.RealizerIT.TWEETS;
+import static io.replikon.client.realize.RealizerIT.get;
+import static io.replikon.client.realize.RealizerIT.tweet;
+import static io.replikon.client.realize.RealizerIT.tweets;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
+import io.replikon.value.Hash;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Realizers reading real peers over loopback into a real PostgreSQL server, started for this class
+ * on 127.0.0.1 with an ephemeral port (skipped when PostgreSQL is not installed); a database per
+ * test.
+ */
+class PostgresSinkIT {
+  @TempDir static Path serverDir;
+  static PostgresServer postgres;
+
+  String db;
+  final List<AutoCloseable> open = new ArrayList<>();
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    postgres = PostgresServer.start(serverDir);
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @BeforeEach
+  void createDatabase() throws Exception {
+    db = postgres.newDatabase();
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  <T extends AutoCloseable> T keep(T resource) {
+    open.add(resource);
+    return resource;
+  }
+
+  Peer server() {
+    return keep(Peer.start(PeerConfig.server(null)));
+  }
+
+  Peer client(Peer server) {
+    return keep(Peer.start(
+        PeerConfig.client(null).withConnect(List.of(server.url().orElseThrow()))));
+  }
+
+  long count(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  List<String> column(String sql) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      while (r.next()) {
+        out.add(r.getString(1));
+      }
+    }
+    return out;
+  }
+
+  void assertExactlyOnce(int transactions) throws Exception {
+    assertThat(count("SELECT count(*) FROM ops")).isEqualTo(transactions);
+    assertThat(count("SELECT count(*) FROM (SELECT commit_id, tx_index FROM ops "
+        + "GROUP BY commit_id, tx_index HAVING count(*) > 1) AS twice")).as("applied twice")
+        .isZero();
+  }
+
+  @Test
+  void realize_postgresql_appliesEveryTransactionInCommitOrder() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    int n = tweets(server, 6, 4, 1);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      assertThat(sink.exactlyOnce()).isTrue();
+      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(5).build().runUntilSynced();
+      assertThat(p.transactionsApplied()).isEqualTo(n);
+      assertThat(p.commitsApplied()).isEqualTo(7);
+    }
+    List<String> expected = new ArrayList<>();
+    for (Hash c : get(reader.commitsAfter(TWEETS, Set.of()))) {
+      for (int i = 0; i < reader.transactions(reader.commit(c)).size(); i++) {
+        expected.add(c.hex() + ":" + i);
+      }
+    }
+    assertThat(column("SELECT commit_id || ':' || tx_index FROM ops ORDER BY seq"))
+        .containsExactlyElementsOf(expected);
+    assertExactlyOnce(n);
+    assertThat(count("SELECT count(*) FROM tweets")).isEqualTo(n);
+    assertThat(column("SELECT screen_name || ' ' || to_char(created_at AT TIME ZONE 'UTC', "
+        + "'YYYY-MM-DD\"T\"HH24:MI:SS') FROM tweets WHERE id = 8"))
+        .containsExactly("user1 2018-10-10T20:19:24");
+    assertThat(column("SELECT params ->> 'id_str' FROM ops ORDER BY seq LIMIT 1"))
+        .as("params as jsonb").containsExactly("1");
+    assertThat(column("SELECT json #>> '{user,screen_name}' FROM tweets WHERE id = 8"))
+        .containsExactly("user1");
+  }
+
+  @Test
+  void realize_postgresql_crashInTheMiddleOfABatch_resumesExactlyOnce() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    int n = tweets(server, 5, 9, 1);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      int[] calls = {0};
+      Realizer crashing = Realizer.builder(reader, TWEETS, sink).batchSize(4)
+          .handle("add-tweet", (sql, t) -> {
+            if (++calls[0] == 23) {
+              throw new IllegalStateException("crash");
+            }
+          }).build();
+      assertThatThrownBy(crashing::runUntilSynced).hasRootCauseMessage("crash");
+      assertThat(count("SELECT count(*) FROM ops")).as("5 batches of 4").isEqualTo(20);
+      assertThat(sink.load(TWEETS).partial()).as("a commit cut by a batch").isPresent();
+    }
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(4).build().runUntilSynced();
+      assertThat(p.transactionsApplied()).isEqualTo(n - 20);
+      assertThat(sink.load(TWEETS).partial()).isEmpty();
+      assertThat(sink.load(TWEETS).frontier()).isEqualTo(get(reader.heads(TWEETS)));
+    }
+    assertExactlyOnce(n);
+    assertThat(count("SELECT count(*) FROM tweets")).isEqualTo(n - 20);
+  }
+
+  @Test
+  void realize_postgresql_failedBatchIsDiscarded_whenTheSameSinkGoesOn() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    int n = tweets(server, 3, 5, 1);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      int[] calls = {0};
+      Realizer crashing = Realizer.builder(reader, TWEETS, sink).batchSize(4)
+          .handle("add-tweet", (sql, t) -> {
+            if (++calls[0] == 7) {
+              throw new IllegalStateException("crash");
+            }
+            Tweets.insert((JdbcSink) sql, t);
+          }).build();
+      assertThatThrownBy(crashing::runUntilSynced).hasRootCauseMessage("crash");
+      Realizer.builder(reader, TWEETS, sink).batchSize(4).build().runUntilSynced();
+    }
+    assertExactlyOnce(n);
+    assertThat(count("SELECT count(*) FROM tweets")).isEqualTo(n);
+  }
+
+  @Test
+  void realize_postgresql_fullTextIndexFindsTweetText() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    ObjectNode extended = (ObjectNode) tweet(1000, "short").params();
+    extended.putObject("extended_tweet").put("full_text", "the long ethereum version");
+    get(server.transact(TWEETS, List.of(new Transaction("add-tweet", extended))));
+    tweets(server, 2, 10, 1);
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      Realizer.builder(client(server), TWEETS, sink).build().runUntilSynced();
+    }
+    assertThat(count("SELECT count(*) FROM tweets "
+        + "WHERE text_tsv @@ plainto_tsquery('simple', 'ethereum')"))
+        .isEqualTo(3); // ids 10, 20 and the extended one
+    assertThat(count("SELECT count(*) FROM tweets "
+        + "WHERE text_tsv @@ plainto_tsquery('simple', 'bitcoin')")).isEqualTo(18);
+    assertThat(column("SELECT indexdef FROM pg_indexes WHERE tablename = 'tweets' "
+        + "AND indexdef LIKE '%gin%'")).singleElement().asString().contains("text_tsv");
+  }
+
+  @Test
+  void reset_postgresql_emptiesTheSinkAndReplaysEverything() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    int n = tweets(server, 3, 4, 1);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      Realizer realizer = Realizer.builder(reader, TWEETS, sink).build();
+      realizer.runUntilSynced();
+      assertThat(realizer.runUntilSynced().transactionsApplied()).as("nothing new").isZero();
+      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(5).build().reset();
+      assertThat(p.transactionsApplied()).isEqualTo(n);
+    }
+    assertExactlyOnce(n);
+    assertThat(count("SELECT min(seq) FROM ops")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM tweets "
+        + "WHERE text_tsv @@ plainto_tsquery('simple', 'ethereum')")).isEqualTo(1);
+  }
+
+  @Test
+  void postgresql_acceptsALibpqUri_andResumesFromTheStoredLog() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    int n = tweets(server, 2, 3, 1);
+    Peer reader = client(server);
+    String database = db.substring(db.lastIndexOf('/') + 1, db.indexOf('?'));
+    String uri = "postgresql://postgres@127.0.0.1:" + postgres.port() + "/" + database;
+    try (Sink<SqlContext> sink = Sinks.postgresql(uri)) {
+      Realizer.builder(reader, TWEETS, sink).build().runUntilSynced();
+    }
+    int more = tweets(server, 1, 2, 100);
+    Set<Hash> heads = get(server.heads(TWEETS));
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> get(reader.heads(TWEETS)).equals(heads));
+    try (Sink<SqlContext> sink = Sinks.postgresql(uri.replace("postgresql:", "postgres:"))) {
+      assertThat(sink.load(TWEETS).isEmpty()).isFalse();
+      Progress p = Realizer.builder(reader, TWEETS, sink).build().runUntilSynced();
+      assertThat(p.transactionsApplied()).isEqualTo(more);
+    }
+    assertExactlyOnce(n + more);
+  }
+}
