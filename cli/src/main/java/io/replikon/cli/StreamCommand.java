@@ -47,6 +47,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "  sqlite:FILE   tables ops (one row per transaction), tweets (add-tweet, with an FTS5 "
           + "index over text) and the applied-log",
       "  jsonl:FILE    one JSON line per transaction; the applied-log in FILE.applied",
+      "  postgresql://USER[:PASSWORD]@HOST:PORT/DB   the same tables as SQLite, in PostgreSQL "
+          + "(full-text search through a tsvector column)",
       "",
       "Each transaction is applied exactly once, across crashes and restarts: the sink's "
           + "effects and its applied-log commit together. Run it again and it goes on where it "
@@ -83,12 +85,12 @@ final class StreamCommand implements Callable<Integer> {
   private String crdt;
 
   @Option(names = "--into", required = true, paramLabel = "SINK",
-      description = "sqlite:FILE or jsonl:FILE.")
+      description = "sqlite:FILE, jsonl:FILE or postgresql://USER@HOST:PORT/DB.")
   private String into;
 
   @Option(names = "--store", paramLabel = "DIR", defaultValue = "${env:REPLIKON_STORE}",
       description = "The local store of the replica ($REPLIKON_STORE; default: next to the "
-          + "sink, FILE.replikon).")
+          + "sink, FILE.replikon; ./postgresql.replikon for PostgreSQL).")
   private Path store;
 
   @Option(names = "--until-synced",
@@ -121,15 +123,16 @@ final class StreamCommand implements Callable<Integer> {
     int colon = into.indexOf(':');
     if (colon <= 0 || colon == into.length() - 1) {
       throw new ParameterException(spec.commandLine(),
-          "--into must be sqlite:FILE or jsonl:FILE, not '" + into + "'");
+          "--into must be sqlite:FILE, jsonl:FILE or postgresql://..., not '" + into + "'");
     }
     String kind = into.substring(0, colon);
-    Path file = Path.of(into.substring(colon + 1));
+    Path file = Path.of(kind.startsWith("postgres") ? "postgresql" : into.substring(colon + 1));
     Sink<?> sink = switch (kind) {
       case "sqlite" -> Sinks.sqlite(file);
       case "jsonl" -> Sinks.jsonLines(file);
-      default -> throw new ParameterException(spec.commandLine(),
-          "unknown sink '" + kind + "': use sqlite:FILE or jsonl:FILE");
+      case "postgresql", "postgres", "jdbc" -> Sinks.postgresql(into);
+      default -> throw new ParameterException(spec.commandLine(), "unknown sink '" + kind
+          + "': use sqlite:FILE, jsonl:FILE or postgresql://USER@HOST:PORT/DB");
     };
     try (sink) {
       checkReachable();

@@ -99,6 +99,6 @@ class StreamCommandIT {
     Cli.Result r = Cli.run("", "stream", "--connect", "ws://127.0.0.1:1/replikon", "--crdt",
         TWEETS.toString(), "--into", "mysql:nope");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("sqlite:FILE or jsonl:FILE");
+    assertThat(r.err()).contains("sqlite:FILE, jsonl:FILE or postgresql://");
   }
 }

