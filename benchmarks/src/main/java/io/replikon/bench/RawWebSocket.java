@@ -106,7 +106,7 @@ final class RawWebSocket {
               p.addLast(new HttpClientCodec());
               p.addLast(new HttpObjectAggregator(64 * 1024));
               if (deflate) {
-                p.addLast(WebSocketClientCompressionHandler.INSTANCE);
+                p.addLast(new WebSocketClientCompressionHandler(16 << 20));
               }
               p.addLast(new WebSocketClientProtocolHandler(ws));
               p.addLast(new WebSocketFrameAggregator(MAX_FRAME));

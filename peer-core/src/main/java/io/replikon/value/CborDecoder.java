@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.error.ReplikonException;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -302,15 +299,49 @@ final class CborDecoder {
     if (i == stop) {
       return new String(b, off, len, StandardCharsets.ISO_8859_1);
     }
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b, off, len))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw malformed(start, "a text string is not well-formed UTF-8 (" + e.getMessage() + ")");
+    if (!wellFormedUtf8(b, i, stop)) {
+      throw malformed(start, "a text string is not well-formed UTF-8");
     }
+    return new String(b, off, len, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Checks UTF-8 strictly (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF)
+   * without allocating: the JDK's own decoding then runs on bytes known to be good.
+   */
+  static boolean wellFormedUtf8(byte[] b, int i, int stop) {
+    while (i < stop) {
+      int c = b[i] & 0xff;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      int n;
+      if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+      } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+      } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+      } else {
+        return false;
+      }
+      if (i + n >= stop) {
+        return false;
+      }
+      int c1 = b[i + 1] & 0xff;
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90)
+          || (c == 0xf4 && c1 > 0x8f)) {
+        return false;
+      }
+      for (int k = 1; k <= n; k++) {
+        if ((b[i + k] & 0xc0) != 0x80) {
+          return false;
+        }
+      }
+      i += n + 1;
+    }
+    return true;
   }
 
   /** Reads an item's argument as an unsigned 64-bit value (negative means above 2^63 - 1). */
