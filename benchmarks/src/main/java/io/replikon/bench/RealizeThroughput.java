@@ -174,7 +174,7 @@ public final class RealizeThroughput {
         }
         long l0 = System.nanoTime();
         try (Sink<?> sink = jsonSink) {
-          p = realizer(client, address, jsonSink).runUntilSynced();
+          p = realizer(client, address, sink).runUntilSynced();
         }
         jsonSeconds = (System.nanoTime() - l0) / 1e9;
         check(p, commits + 1, tweets, "json lines");
