@@ -11,7 +11,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
-import io.replikon.client.PeerConfig;
 import io.replikon.value.Hash;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,12 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * on 127.0.0.1 with an ephemeral port (skipped when PostgreSQL is not installed); a database per
  * test.
  */
-class PostgresSinkIT {
+class PostgresSinkIT extends PeerFixture {
   @TempDir static Path serverDir;
   static PostgresServer postgres;
 
   String db;
-  final List<AutoCloseable> open = new ArrayList<>();
 
   @BeforeAll
   static void startPostgres() throws Exception {
@@ -58,26 +55,9 @@ class PostgresSinkIT {
     db = postgres.newDatabase();
   }
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
-    }
-  }
 
-  <T extends AutoCloseable> T keep(T resource) {
-    open.add(resource);
-    return resource;
-  }
 
-  Peer server() {
-    return keep(Peer.start(PeerConfig.server(null)));
-  }
 
-  Peer client(Peer server) {
-    return keep(Peer.start(
-        PeerConfig.client(null).withConnect(List.of(server.url().orElseThrow()))));
-  }
 
   long count(String sql) throws Exception {
     try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();

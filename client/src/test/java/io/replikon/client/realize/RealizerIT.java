@@ -32,38 +32,20 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Realizers reading real peers over loopback into real sinks in temporary directories. */
-class RealizerIT {
+class RealizerIT extends PeerFixture {
   static final Address TWEETS = new Address("alice", UUID.fromString(
       "12d49511-e733-4007-937b-460c3794fae9"));
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  final List<AutoCloseable> open = new ArrayList<>();
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
-    }
-  }
 
-  <T extends AutoCloseable> T keep(T resource) {
-    open.add(resource);
-    return resource;
-  }
 
-  Peer server() {
-    return keep(Peer.start(PeerConfig.server(null)));
-  }
 
-  Peer client(Peer server) {
-    return keep(Peer.start(PeerConfig.client(null).withConnect(List.of(server.url().orElseThrow()))));
-  }
 
   static <T> T get(CompletableFuture<T> f) throws Exception {
     return f.get(30, TimeUnit.SECONDS);
