@@ -168,19 +168,18 @@ final class StreamCommand implements Callable<Integer> {
     List<String> recorded = new ArrayList<>(accept);
     recorded.add("add-tweet");
     recorded.removeAll(sink.defaultHandlers().keySet());
+    ProgressDisplay progress = ProgressDisplay.forStderr(LOG);
     Realizer.Builder<C> builder = Realizer.builder(peer, address, sink)
         .accept(recorded.stream().distinct().toArray(String[]::new))
         .skipUnknown(skipUnknown)
         .syncTimeout(Duration.ofSeconds(syncTimeoutSeconds))
         .onConflict(c -> LOG.warn("{} has {} heads: realizing every side; merge to resolve",
             c.address(), c.heads().size()))
-        .onProgress(Duration.ofSeconds(2), StreamCommand::report);
+        .onProgress(Duration.ofSeconds(1), progress::show);
     Realizer realizer = builder.build();
-    if (reset) {
-      report(realizer.reset());
-    } else {
-      report(realizer.runUntilSynced());
-    }
+    Progress done = reset ? realizer.reset() : realizer.runUntilSynced();
+    progress.show(done);
+    progress.finish();
     if (untilSynced) {
       LOG.info("synced {}", address);
       return 0;
@@ -236,16 +235,6 @@ final class StreamCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
       throw new ReplikonException(ReplikonException.Reason.CONNECTION, "interrupted", e);
     }
-  }
-
-  private static void report(Progress p) {
-    double seconds = Math.max(0.001, p.elapsed().toMillis() / 1000.0);
-    double rate = p.transactionsApplied() / seconds;
-    long left = Math.max(0, p.commitsTotal() - p.commitsApplied());
-    String eta = p.commitsApplied() == 0 || left == 0 ? ""
-        : String.format(", ETA %.0f s", left * seconds / p.commitsApplied());
-    LOG.info("applied {}/{} commits, {} transactions ({} tx/s){}", p.commitsApplied(),
-        p.commitsTotal(), p.transactionsApplied(), Math.round(rate), eta);
   }
 
   private static RuntimeException unwrap(ExecutionException e) {
