@@ -76,6 +76,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final Map<Address, List<Runnable>> storedListeners = new ConcurrentHashMap<>();
   /** Addresses a connected peer's catch-up completed for at least once (engine thread only). */
   private final Set<Address> syncedOnce = new java.util.HashSet<>();
+  /** Addresses with an auto-merge scheduled (engine thread only). */
+  private final Set<Address> mergesScheduled = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
   private final PeerClient client;
   private final PeerServer server;
@@ -258,6 +260,39 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       return Set.copyOf(held(into).heads());
     });
+  }
+
+  /**
+   * Auto-merge (engine thread): a CDVCS with several heads is merged after a random delay, unless
+   * its heads changed meanwhile (another peer merged first: its merge arrives as new commits). The
+   * random delay keeps two peers from merging the same heads at once, again and again.
+   */
+  private void scheduleMerge(Address address) {
+    Optional<java.time.Duration> maxDelay = config.autoMerge();
+    Optional<Cdvcs> state = engine.state(address);
+    if (maxDelay.isEmpty() || state.isEmpty() || !state.get().isConflicted()
+        || !mergesScheduled.add(address)) {
+      return;
+    }
+    Set<Hash> heads = Set.copyOf(state.get().heads());
+    long delay = java.util.concurrent.ThreadLocalRandom.current()
+        .nextLong(maxDelay.get().toMillis() + 1);
+    engineThread.schedule(() -> run(() -> {
+      mergesScheduled.remove(address);
+      Cdvcs now = engine.state(address).orElseThrow();
+      if (!now.isConflicted()) {
+        return;
+      }
+      if (!now.heads().equals(heads)) {
+        scheduleMerge(address);
+        return;
+      }
+      List<Hash> ordered = new ArrayList<>(heads);
+      ordered.sort(null);
+      Update merge = now.merge(ordered, List.of(), config.author(), config.clock().millis());
+      engine.submit(merge);
+      LOG.info("{}: merged {} heads as {}", address, ordered.size(), merge.lastCommit());
+    }), delay, TimeUnit.MILLISECONDS);
   }
 
   /** The CDVCS at {@code address} on the engine thread, or UNKNOWN_ADDRESS. */
@@ -478,6 +513,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       LOG.debug("{}: stored {} commits from {}", address, change.newCommits().size(),
           link == null ? "this peer" : link.describe());
+      scheduleMerge(address);
       for (Runnable listener : storedListeners.getOrDefault(address, List.of())) {
         try {
           listener.run();
