@@ -1,6 +1,7 @@
 package io.replikon.client.realize;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.replikon.cdvcs.Address;
 import io.replikon.error.ReplikonException;
@@ -24,6 +25,9 @@ import java.util.Map;
  */
 abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
   static final ObjectMapper JSON = new ObjectMapper();
+  /** The params last written as JSON, by identity, and their JSON (one batch at a time). */
+  private JsonNode lastParams;
+  private String lastParamsJson;
   private static final String INSERT_OP =
       "INSERT INTO ops (commit_id, tx_index, fn, params) VALUES (?, ?, ?, ?)";
   private static final String LOAD_LOG = "SELECT log FROM applied_log WHERE address = ?";
@@ -79,6 +83,19 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
     }
   }
 
+  /**
+   * Returns the params of {@code t} as JSON, written once for the ops row and the handlers of the
+   * same transaction (the tweets row stores the same text).
+   */
+  String paramsJson(AppliedTransaction t) throws JsonProcessingException {
+    JsonNode params = t.transaction().params();
+    if (params != lastParams) {
+      lastParamsJson = JSON.writeValueAsString(params);
+      lastParams = params;
+    }
+    return lastParamsJson;
+  }
+
   @Override
   public Batch<SqlContext> begin(Address address) {
     return new Batch<>() {
@@ -91,7 +108,7 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
           s.setString(1, t.commit().hex());
           s.setInt(2, t.index());
           s.setString(3, t.fn());
-          setJson(s, 4, JSON.writeValueAsString(t.transaction().params()));
+          setJson(s, 4, paramsJson(t));
           write(s);
           return JdbcSink.this;
         } catch (SQLException e) {

@@ -43,7 +43,14 @@ final class Tweets {
    * same id added twice) is kept once; every transaction is in {@code ops} anyway.
    */
   static void insert(JdbcSink sink, AppliedTransaction t) throws SQLException {
-    Status status = parse(t);
+    String json;
+    try {
+      json = sink.paramsJson(t);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ReplikonException(Reason.INVALID_INPUT, "the status of "
+          + t.key() + " cannot be written as JSON: " + e.getMessage(), e);
+    }
+    Status status = parse(t, json);
     PreparedStatement s = sink.statement(INSERT);
     s.setLong(1, status.id());
     sink.setCreatedAt(s, 2, status);
@@ -53,12 +60,12 @@ final class Tweets {
     sink.write(s);
   }
 
-  /** Returns the columns of the status in {@code t}'s params. */
-  static Status parse(AppliedTransaction t) {
+  /** Returns the columns of the status in {@code t}'s params, whose JSON is {@code json}. */
+  static Status parse(AppliedTransaction t, String json) {
     JsonNode status = t.transaction().params();
     String raw = textOf(status.path("created_at"));
     return new Status(id(status, t), raw, parseTime(raw),
-        textOf(status.path("user").path("screen_name")), text(status), status.toString());
+        textOf(status.path("user").path("screen_name")), text(status), json);
   }
 
   private static long id(JsonNode status, AppliedTransaction t) {
