@@ -13,10 +13,6 @@ import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.value.Hash;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,29 +56,15 @@ class PostgresSinkIT extends PeerFixture {
 
 
   long count(String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      r.next();
-      return r.getLong(1);
-    }
+    return RealizerIT.count(db, sql);
   }
 
   List<String> column(String sql) throws Exception {
-    List<String> out = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      while (r.next()) {
-        out.add(r.getString(1));
-      }
-    }
-    return out;
+    return RealizerIT.column(db, sql);
   }
 
   void assertExactlyOnce(int transactions) throws Exception {
-    assertThat(count("SELECT count(*) FROM ops")).isEqualTo(transactions);
-    assertThat(count("SELECT count(*) FROM (SELECT commit_id, tx_index FROM ops "
-        + "GROUP BY commit_id, tx_index HAVING count(*) > 1) AS twice")).as("applied twice")
-        .isZero();
+    RealizerIT.assertExactlyOnce(db, transactions);
   }
 
   @Test
@@ -118,30 +100,7 @@ class PostgresSinkIT extends PeerFixture {
 
   @Test
   void realize_postgresql_crashInTheMiddleOfABatch_resumesExactlyOnce() throws Exception {
-    Peer server = server();
-    get(server.create(TWEETS));
-    int n = tweets(server, 5, 9, 1);
-    Peer reader = client(server);
-    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
-      int[] calls = {0};
-      Realizer crashing = Realizer.builder(reader, TWEETS, sink).batchSize(4)
-          .handle("add-tweet", (sql, t) -> {
-            if (++calls[0] == 23) {
-              throw new IllegalStateException("crash");
-            }
-          }).build();
-      assertThatThrownBy(crashing::runUntilSynced).hasRootCauseMessage("crash");
-      assertThat(count("SELECT count(*) FROM ops")).as("5 batches of 4").isEqualTo(20);
-      assertThat(sink.load(TWEETS).partial()).as("a commit cut by a batch").isPresent();
-    }
-    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
-      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(4).build().runUntilSynced();
-      assertThat(p.transactionsApplied()).isEqualTo(n - 20);
-      assertThat(sink.load(TWEETS).partial()).isEmpty();
-      assertThat(sink.load(TWEETS).frontier()).isEqualTo(get(reader.heads(TWEETS)));
-    }
-    assertExactlyOnce(n);
-    assertThat(count("SELECT count(*) FROM tweets")).isEqualTo(n - 20);
+    crashInTheMiddleOfABatch_resumesExactlyOnce(db, () -> Sinks.postgresql(db));
   }
 
   @Test

@@ -77,7 +77,12 @@ class RealizerIT extends PeerFixture {
   }
 
   static long count(Path db, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    return count("jdbc:sqlite:" + db, sql);
+  }
+
+  /** The single number {@code sql} selects from the database at a JDBC URL. */
+  static long count(String url, String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
       r.next();
       return r.getLong(1);
@@ -85,8 +90,13 @@ class RealizerIT extends PeerFixture {
   }
 
   static List<String> column(Path db, String sql) throws Exception {
+    return column("jdbc:sqlite:" + db, sql);
+  }
+
+  /** The first column of what {@code sql} selects from the database at a JDBC URL. */
+  static List<String> column(String url, String sql) throws Exception {
     List<String> out = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
       while (r.next()) {
         out.add(r.getString(1));
@@ -96,9 +106,15 @@ class RealizerIT extends PeerFixture {
   }
 
   static void assertExactlyOnce(Path db, int transactions) throws Exception {
-    assertThat(count(db, "SELECT count(*) FROM ops")).isEqualTo(transactions);
-    assertThat(count(db, "SELECT count(*) FROM (SELECT commit_id, tx_index FROM ops "
-        + "GROUP BY commit_id, tx_index HAVING count(*) > 1)")).as("applied twice").isZero();
+    assertExactlyOnce("jdbc:sqlite:" + db, transactions);
+  }
+
+  /** {@code ops} holds {@code transactions} rows and no (commit, index) twice. */
+  static void assertExactlyOnce(String url, int transactions) throws Exception {
+    assertThat(count(url, "SELECT count(*) FROM ops")).isEqualTo(transactions);
+    assertThat(count(url, "SELECT count(*) FROM (SELECT commit_id, tx_index FROM ops "
+        + "GROUP BY commit_id, tx_index HAVING count(*) > 1) AS twice")).as("applied twice")
+        .isZero();
   }
 
   @Test
@@ -214,31 +230,8 @@ class RealizerIT extends PeerFixture {
 
   @Test
   void realize_sqlite_crashInTheMiddleOfABatch_resumesExactlyOnce() throws Exception {
-    Peer server = server();
-    get(server.create(TWEETS));
-    int n = tweets(server, 5, 9, 1);
-    Peer reader = client(server);
     Path db = dir.resolve("crash.db");
-    try (Sink<SqlContext> sink = Sinks.sqlite(db)) {
-      int[] calls = {0};
-      Realizer crashing = Realizer.builder(reader, TWEETS, sink).batchSize(4)
-          .handle("add-tweet", (sql, t) -> {
-            if (++calls[0] == 23) {
-              throw new IllegalStateException("crash");
-            }
-          }).build();
-      assertThatThrownBy(crashing::runUntilSynced).hasRootCauseMessage("crash");
-      assertThat(count(db, "SELECT count(*) FROM ops")).as("5 batches of 4").isEqualTo(20);
-      assertThat(sink.load(TWEETS).partial()).as("a commit cut by a batch").isPresent();
-    }
-    try (Sink<SqlContext> sink = Sinks.sqlite(db)) {
-      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(4).build().runUntilSynced();
-      assertThat(p.transactionsApplied()).isEqualTo(n - 20);
-      assertThat(sink.load(TWEETS).partial()).isEmpty();
-      assertThat(sink.load(TWEETS).frontier()).isEqualTo(get(reader.heads(TWEETS)));
-    }
-    assertExactlyOnce(db, n);
-    assertThat(count(db, "SELECT count(*) FROM tweets")).isEqualTo(n - 20);
+    crashInTheMiddleOfABatch_resumesExactlyOnce("jdbc:sqlite:" + db, () -> Sinks.sqlite(db));
   }
 
   @Test
