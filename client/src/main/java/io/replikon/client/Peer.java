@@ -1,6 +1,7 @@
 package io.replikon.client;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.value.Hash;
@@ -79,6 +80,32 @@ public interface Peer extends Stage, AutoCloseable {
    * (what two conflicting heads share).
    */
   CompletableFuture<List<Hash>> lowestCommonAncestors(Address address, Set<Hash> a, Set<Hash> b);
+
+  /**
+   * Commits transactions already split into chunks (by {@link Chunk#split} or
+   * {@link Chunk#splitEncoded}) on top of the one head of {@code address}, and stores
+   * {@code checkpoint} in the same atomic write: after a crash either both are stored or neither.
+   * Peers subscribed to the address get the commit as after {@link #transact(Address, List)}.
+   *
+   * @return the new commit's id; fails with {@code CONFLICTED} (several heads) or
+   *     {@code UNKNOWN_ADDRESS} as {@code transact} does, or {@code INVALID_INPUT} for no chunks
+   */
+  CompletableFuture<Hash> transact(Address address, List<Chunk> chunks, Checkpoint checkpoint);
+
+  /**
+   * Returns the value of the checkpoint named {@code name} as last committed with
+   * {@link #transact(Address, List, Checkpoint)}, or empty if none was. Reads the store: may block
+   * briefly; thread-safe.
+   */
+  Optional<byte[]> checkpoint(String name);
+
+  /**
+   * Completes once a peer connected to this one has acknowledged holding {@code commit} of
+   * {@code address} (or a commit after it): the commit is stored beyond this peer. Waits as long as
+   * it takes (across reconnects); the caller sets a timeout with
+   * {@link CompletableFuture#orTimeout} if it wants one. Fails if the peer closes first.
+   */
+  CompletableFuture<Void> replicated(Address address, Hash commit);
 
   /** Returns a snapshot of what the peer holds and does. */
   CompletableFuture<PeerStatus> status();

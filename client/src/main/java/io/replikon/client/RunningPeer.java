@@ -14,6 +14,8 @@ import io.replikon.peer.Link;
 import io.replikon.peer.PeerEngine;
 import io.replikon.peer.PeerEvents;
 import io.replikon.protocol.Message;
+import io.replikon.storage.Batch;
+import io.replikon.storage.Column;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
@@ -76,6 +78,10 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final Map<Address, List<Runnable>> storedListeners = new ConcurrentHashMap<>();
   /** Addresses a connected peer's catch-up completed for at least once (engine thread only). */
   private final Set<Address> syncedOnce = new java.util.HashSet<>();
+  /** Heads most recently acknowledged by a connected peer, per address (engine thread only). */
+  private final Map<Address, Set<Hash>> acknowledged = new HashMap<>();
+  /** Futures of {@link #replicated} not completed yet (engine thread only). */
+  private final Map<Address, List<Replication>> replicationWaiters = new HashMap<>();
   /** Addresses with an auto-merge scheduled (engine thread only). */
   private final Set<Address> mergesScheduled = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
@@ -215,17 +221,77 @@ final class RunningPeer implements Peer, ConnectionHandler {
   @Override
   public CompletableFuture<Hash> transact(Address address, List<Transaction> transactions) {
     if (transactions.isEmpty()) {
-      return CompletableFuture.failedFuture(new ReplikonException(
-          ReplikonException.Reason.INVALID_INPUT, "a commit needs at least one transaction"));
+      return noTransactions();
     }
     // Encoding and hashing the chunks is the costly part: do it off the engine thread.
     return CompletableFuture.supplyAsync(() -> Chunk.split(transactions))
-        .thenCompose(chunks -> call(() -> {
-          Update update = held(address).transactChunks(chunks, config.author(),
-              config.clock().millis());
-          engine.submit(update);
-          return update.lastCommit();
-        }));
+        .thenCompose(chunks -> commitChunks(address, chunks, new Batch()));
+  }
+
+  @Override
+  public CompletableFuture<Hash> transact(Address address, List<Chunk> chunks,
+      Checkpoint checkpoint) {
+    if (chunks.isEmpty()) {
+      return noTransactions();
+    }
+    return commitChunks(address, List.copyOf(chunks),
+        new Batch().put(Column.META, Checkpoint.key(checkpoint.name()), checkpoint.value()));
+  }
+
+  private static <T> CompletableFuture<T> noTransactions() {
+    return CompletableFuture.failedFuture(new ReplikonException(
+        ReplikonException.Reason.INVALID_INPUT, "a commit needs at least one transaction"));
+  }
+
+  private CompletableFuture<Hash> commitChunks(Address address, List<Chunk> chunks,
+      Batch alongside) {
+    return call(() -> {
+      Update update = held(address).transactChunks(chunks, config.author(),
+          config.clock().millis());
+      engine.submit(update, alongside);
+      return update.lastCommit();
+    });
+  }
+
+  @Override
+  public Optional<byte[]> checkpoint(String name) {
+    return store.get(Column.META, Checkpoint.key(name));
+  }
+
+  @Override
+  public CompletableFuture<Void> replicated(Address address, Hash commit) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    call(() -> {
+      if (!held(address).graph().contains(commit)) {
+        throw new ReplikonException(ReplikonException.Reason.MISSING_CONTENT,
+            "commit " + commit + " of " + address + " is not stored on peer " + config.peerId());
+      }
+      Replication waiter = new Replication(commit, done);
+      if (!waiter.completeIfIn(held(address), acknowledged.getOrDefault(address, Set.of()))) {
+        replicationWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(waiter);
+      }
+      return null;
+    }).whenComplete((ignored, failure) -> {
+      if (failure != null) {
+        done.completeExceptionally(failure);
+      }
+    });
+    return done;
+  }
+
+  /** A {@link #replicated} future waiting for an acknowledgement of its commit or a later one. */
+  private record Replication(Hash commit, CompletableFuture<Void> done) {
+    /** Completes and returns true if a head in {@code heads} is the commit or comes after it. */
+    boolean completeIfIn(Cdvcs cdvcs, Set<Hash> heads) {
+      for (Hash head : heads) {
+        if (head.equals(commit) || (cdvcs.graph().contains(head)
+            && CommitWalk.isAncestor(cdvcs.graph(), commit, head))) {
+          done.complete(null);
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   @Override
@@ -377,6 +443,10 @@ final class RunningPeer implements Peer, ConnectionHandler {
       engineThread.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    ReplikonException closedFirst = new ReplikonException(ReplikonException.Reason.STORE_CLOSED,
+        "peer " + config.peerId() + " closed before the commit was replicated");
+    replicationWaiters.values()
+        .forEach(l -> l.forEach(w -> w.done().completeExceptionally(closedFirst)));
     store.close();
     LOG.info("peer {} stopped", config.peerId());
   }
@@ -529,6 +599,16 @@ final class RunningPeer implements Peer, ConnectionHandler {
       List<CompletableFuture<Void>> waiting = syncWaiters.remove(address);
       if (waiting != null) {
         waiting.forEach(f -> f.complete(null));
+      }
+    }
+
+    @Override
+    public void acknowledged(Address address, Link link, Set<Hash> heads) {
+      acknowledged.put(address, Set.copyOf(heads));
+      List<Replication> waiting = replicationWaiters.get(address);
+      Optional<Cdvcs> cdvcs = engine.state(address);
+      if (waiting != null && cdvcs.isPresent()) {
+        waiting.removeIf(w -> w.completeIfIn(cdvcs.get(), heads));
       }
     }
 

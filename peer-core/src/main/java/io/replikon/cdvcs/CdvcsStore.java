@@ -130,6 +130,18 @@ public final class CdvcsStore {
    *     than its entry, {@code ADDRESS_EXISTS} if a root is written over an existing CDVCS
    */
   public Cdvcs.Preview write(Cdvcs state, Update update) {
+    return write(state, update, new Batch());
+  }
+
+  /**
+   * Persists {@code update} as {@link #write(Cdvcs, Update)} does, with the writes of
+   * {@code alongside} in the same atomic batch: a caller's own record (a journal position, a
+   * source cursor) is stored if and only if the commits are. When the update brings no new commit,
+   * nothing is written, {@code alongside} included.
+   *
+   * @throws ReplikonException as {@link #write(Cdvcs, Update)}
+   */
+  public Cdvcs.Preview write(Cdvcs state, Update update, Batch alongside) {
     Cdvcs.Preview preview = state.preview(update);
     if (preview.newCommits().isEmpty()) {
       return preview;
@@ -179,6 +191,13 @@ public final class CdvcsStore {
     }
     batch.put(Column.HEADS, addressKey,
         encodeSummary(preview.heads(), position, transactions));
+    for (Batch.Op op : alongside.ops()) {
+      if (op.isDelete()) {
+        batch.delete(op.column(), op.key());
+      } else {
+        batch.put(op.column(), op.key(), op.value());
+      }
+    }
     store.write(batch);
     state.apply(update);
     return preview;

@@ -32,15 +32,45 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
    *     fit in a chunk (the message names it and its size)
    */
   public static List<Chunk> split(List<Transaction> transactions) {
+    List<byte[]> encoded = new ArrayList<>(transactions.size());
+    for (int i = 0; i < transactions.size(); i++) {
+      byte[] tx = encode(transactions.get(i));
+      if (tx.length + headerSize(1) > MAX_BYTES) {
+        throw tooLarge(i, transactions.get(i).fn(), tx.length);
+      }
+      encoded.add(tx);
+    }
+    return splitEncoded(encoded);
+  }
+
+  /**
+   * Returns the canonical encoding of {@code [fn, params]}: what {@link #splitEncoded} takes, so
+   * that a caller can encode transactions on threads of its own, as they arrive.
+   */
+  public static byte[] encode(Transaction transaction) {
+    return CanonicalCbor.encode(transaction.toValue());
+  }
+
+  /**
+   * Splits transactions already encoded by {@link #encode} into chunks of at most 1 MiB, in order,
+   * as {@link #split} does. The encodings are trusted to be canonical {@code [fn, params]} arrays
+   * (only their first byte is checked); peers verify every chunk by its hash, not its contents.
+   *
+   * @throws ReplikonException with reason {@code INVALID_INPUT} if one transaction alone does not
+   *     fit in a chunk
+   * @throws IllegalArgumentException if an encoding is not a two-element array
+   */
+  public static List<Chunk> splitEncoded(List<byte[]> encoded) {
     List<Chunk> out = new ArrayList<>();
     List<byte[]> pending = new ArrayList<>();
     long pendingBytes = 0;
-    for (int i = 0; i < transactions.size(); i++) {
-      byte[] tx = CanonicalCbor.encode(transactions.get(i).toValue());
+    for (int i = 0; i < encoded.size(); i++) {
+      byte[] tx = encoded.get(i);
+      if (tx.length == 0 || (tx[0] & 0xff) != 0x82) {
+        throw new IllegalArgumentException("encoding " + i + " is not a [fn, params] array");
+      }
       if (tx.length + headerSize(1) > MAX_BYTES) {
-        throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT,
-            "transaction " + i + " (" + transactions.get(i).fn() + ") is " + tx.length
-                + " bytes encoded; a chunk holds at most " + MAX_BYTES + " bytes");
+        throw tooLarge(i, null, tx.length);
       }
       if (pendingBytes + tx.length + headerSize(pending.size() + 1) > MAX_BYTES) {
         out.add(of(pending, pendingBytes));
@@ -54,6 +84,12 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
       out.add(of(pending, pendingBytes));
     }
     return out;
+  }
+
+  private static ReplikonException tooLarge(int index, String fn, int length) {
+    return new ReplikonException(ReplikonException.Reason.INVALID_INPUT,
+        "transaction " + index + (fn == null ? "" : " (" + fn + ")") + " is " + length
+            + " bytes encoded; a chunk holds at most " + MAX_BYTES + " bytes");
   }
 
   /**

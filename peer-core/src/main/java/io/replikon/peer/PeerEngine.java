@@ -9,6 +9,7 @@ import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
+import io.replikon.storage.Batch;
 import io.replikon.value.Hash;
 import java.time.Clock;
 import java.time.Instant;
@@ -149,9 +150,19 @@ public final class PeerEngine {
    * @return what changed
    */
   public Cdvcs.Preview submit(Update update) {
+    return submit(update, new Batch());
+  }
+
+  /**
+   * Stores a local update as {@link #submit(Update)} does, with {@code alongside} written in the
+   * same atomic batch (see {@link CdvcsStore#write(Cdvcs, Update, Batch)}).
+   *
+   * @return what changed
+   */
+  public Cdvcs.Preview submit(Update update, Batch alongside) {
     Address address = update.address();
     AddressState a = address(address);
-    Cdvcs.Preview change = store.write(a.cdvcs, update);
+    Cdvcs.Preview change = store.write(a.cdvcs, update, alongside);
     store.store().sync();
     subscribe(address);
     if (!change.newCommits().isEmpty()) {
@@ -278,6 +289,7 @@ public final class PeerEngine {
       l.unacked--;
     }
     l.known.computeIfAbsent(ack.address(), k -> new LinkedHashSet<>()).addAll(ack.heads());
+    events.acknowledged(ack.address(), l.link, ack.heads());
     for (Address a : new ArrayList<>(l.theySubscribed)) {
       sendTo(l, a);
     }

@@ -3,7 +3,9 @@ package io.replikon.peer;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.protocol.Message;
+import io.replikon.value.Hash;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What an engine reports as it works: for logs, metrics and the layers above (a stage that waits
@@ -33,5 +35,11 @@ public interface PeerEvents {
   default void synced(Address address, Link link) {}
 
   /** Values were fetched from a link. */
+  /**
+   * A peer acknowledged a publish of {@code address}: it holds {@code heads} (and their history)
+   * in its store now.
+   */
+  default void acknowledged(Address address, Link link, Set<Hash> heads) {}
+
   default void fetched(Link link, List<Message.Slice> slices) {}
 }

@@ -56,4 +56,20 @@ class ChunkTest {
         .isInstanceOf(ReplikonException.class)
         .hasMessageContaining("transaction 2");
   }
+
+  @Test
+  void splitEncoded_givesTheSameChunksAsSplit() {
+    List<Transaction> txs = transactions(2500, 1000);
+    List<byte[]> encoded = new ArrayList<>();
+    txs.forEach(t -> encoded.add(Chunk.encode(t)));
+    assertThat(Chunk.splitEncoded(encoded)).isEqualTo(Chunk.split(txs));
+  }
+
+  @Test
+  void splitEncoded_valueThatIsNotATransaction_isRefused() {
+    byte[] notAnArray = io.replikon.value.CanonicalCbor.encode(JsonNodeFactory.instance.textNode("x"));
+    assertThatThrownBy(() -> Chunk.splitEncoded(List.of(notAnArray)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("encoding 0");
+  }
 }

@@ -1,0 +1,39 @@
+package io.replikon.collector;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where a {@link Source} hands its events: the collector's durable journal. An event is accepted
+ * once it is in the journal (written and fsynced); from then on the collector commits it exactly
+ * once, across crashes and restarts.
+ *
+ * <p>Thread-safe: several sources or threads may submit at once; concurrent submissions are
+ * journaled with one fsync (group commit).
+ */
+public interface Intake {
+
+  /**
+   * Journals the events of {@code submission}, all or none.
+   *
+   * @return completes once they are durable, with the count accepted; fails with
+   *     {@code OVERLOADED} when the collector holds too many events not yet committed (the caller
+   *     retries later, or waits with {@link #awaitCapacity}), {@code STORE_CLOSED} once the
+   *     collector is closed, or {@code STORE_IO} if the journal cannot be written
+   */
+  CompletableFuture<Accepted> submit(Submission submission);
+
+  /**
+   * Blocks until the collector can take more events without answering {@code OVERLOADED}, or it
+   * closes. For sources that can wait (files, streams); an HTTP source answers 503 instead.
+   *
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
+  void awaitCapacity() throws InterruptedException;
+
+  /**
+   * Returns the cursor of the last submission journaled with one: where a source that can resume
+   * (a file offset, a Jetstream {@code time_us}) starts again after a restart. Empty if none was.
+   */
+  Optional<byte[]> cursor();
+}

@@ -1,0 +1,44 @@
+package io.replikon.collector;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Events handed to an {@link Intake} at once: each one a transaction already encoded by
+ * {@link io.replikon.cdvcs.Chunk#encode} (so the encoding runs on the source's thread), an optional
+ * resume cursor of the source, and an optional idempotency key.
+ *
+ * @param transactions the encoded {@code [fn, params]} transactions, in order; not empty
+ * @param cursor where the source resumes after them (see {@link Intake#cursor}), or empty
+ * @param idempotencyKey a key of the client's: a submission whose key was journaled before is
+ *     acknowledged again, with the count first accepted, without being journaled twice
+ */
+public record Submission(List<byte[]> transactions, Optional<byte[]> cursor,
+    Optional<String> idempotencyKey) {
+
+  /** Checks the arguments. */
+  public Submission {
+    transactions = List.copyOf(transactions);
+    Objects.requireNonNull(cursor, "cursor");
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+    if (transactions.isEmpty()) {
+      throw new IllegalArgumentException("a submission needs at least one event");
+    }
+  }
+
+  /** Returns a submission of {@code transactions} with no cursor and no key. */
+  public static Submission of(List<byte[]> transactions) {
+    return new Submission(transactions, Optional.empty(), Optional.empty());
+  }
+
+  /** Returns this submission with a resume cursor. */
+  public Submission withCursor(byte[] cursor) {
+    return new Submission(transactions, Optional.of(cursor), idempotencyKey);
+  }
+
+  /** Returns this submission with an idempotency key. */
+  public Submission withIdempotencyKey(String key) {
+    return new Submission(transactions, cursor, Optional.of(key));
+  }
+}
