@@ -1,0 +1,441 @@
+package io.replikon.collector;
+
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Design note: the write-ahead journal.
+ *
+ * Events are durable once they are in the journal; the CDVCS commit comes later, in a batch. The
+ * journal is a directory of segment files, each named by the sequence number of its first event,
+ * holding records back to back:
+ *
+ *   u32 body length | u32 CRC-32C of the body | body
+ *   body = u64 first seq | u32 event count | u64 key hash (0: none) | u32 cursor length | cursor
+ *          | per event: u32 length | the encoded transaction
+ *
+ * Group commit: appenders only queue their record and a future; one writer thread drains the
+ * queue, writes every queued record with one write, fsyncs once, tells the listener (in sequence
+ * order) and then completes the futures. Under load, hundreds of submissions share one fsync.
+ *
+ * Exactly once: the collector stores the sequence number of the last event it committed in the
+ * same atomic write as the commit (a Checkpoint). On open, the journal hands back every event after
+ * that number; events up to it are never committed again. Segments whose events are all committed
+ * are deleted. A record cut short by a crash (its length runs past the end, or its CRC fails) was
+ * never acknowledged: the file is truncated before it.
+ *
+ * Idempotency keys of submissions are kept in keys.log (u64 key hash | u32 count per entry),
+ * written and fsynced with the records, and compacted to the newest KEYS_KEPT entries when it has
+ * twice as many.
+ */
+/**
+ * The collector's write-ahead journal (see the design note in the source). Thread-safe:
+ * {@link #append} may be called from any thread; the listener runs on the journal's writer thread.
+ */
+final class Journal implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
+  static final int KEYS_KEPT = 1_000_000;
+  private static final long SEGMENT_BYTES = 64L << 20;
+  private static final int HEADER = 8;
+  private static final String SUFFIX = ".log";
+  private static final String KEYS = "keys.log";
+  private static final int KEY_ENTRY = 12;
+
+  /** One journaled submission. */
+  record Entry(long firstSeq, List<byte[]> events, byte[] cursor, long keyHash) {
+    long lastSeq() {
+      return firstSeq + events.size() - 1;
+    }
+  }
+
+  /** What {@link #open} found: the events not committed yet and the keys remembered. */
+  record Recovered(List<Entry> uncommitted, Optional<byte[]> lastCursor, long lastSeq) {}
+
+  private record Append(List<byte[]> events, byte[] cursor, long keyHash,
+      CompletableFuture<Entry> done) {}
+
+  private final Path dir;
+  private final Consumer<Entry> durable;
+  private final LinkedBlockingQueue<Append> queue = new LinkedBlockingQueue<>();
+  /** First seq of each segment -> last seq in it (the open one included). Guarded by this. */
+  private final TreeMap<Long, Long> segments = new TreeMap<>();
+  private final Thread writer;
+  private final KeyWindow keyWindow;
+  private FileChannel keys;
+  private long keysWritten;
+  private FileChannel segment;
+  private long segmentFirst;
+  private long nextSeq;
+  private volatile boolean closed;
+
+  private Journal(Path dir, long nextSeq, Consumer<Entry> durable, KeyWindow keyWindow,
+      long keysWritten) throws IOException {
+    this.dir = dir;
+    this.keyWindow = keyWindow;
+    this.durable = durable;
+    this.nextSeq = nextSeq;
+    this.keys = FileChannel.open(dir.resolve(KEYS), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    this.keysWritten = keysWritten;
+    this.writer = new Thread(this::writeLoop, "replikon-journal");
+    this.writer.setDaemon(true);
+  }
+
+  /**
+   * Opens (or creates) the journal in {@code dir}, hands back what is not committed and the keys
+   * remembered, and starts its writer.
+   *
+   * @param committedSeq the seq of the last event committed (from the checkpoint), 0 if none
+   * @param keyWindow filled with the remembered idempotency keys; the caller adds each new key
+   *     to it from {@code durable}
+   * @param durable told of each journaled entry, in order, on the writer thread
+   * @param recovered told, before the writer starts, what was journaled and not committed
+   * @throws ReplikonException {@code STORE_IO} if the directory cannot be read or written,
+   *     {@code STORE_IO} also if a segment other than the newest is damaged
+   */
+  static Journal open(Path dir, long committedSeq, KeyWindow keyWindow, Consumer<Entry> durable,
+      Consumer<Recovered> recovered) {
+    try {
+      Files.createDirectories(dir);
+      List<Path> files;
+      try (Stream<Path> list = Files.list(dir)) {
+        files = list.filter(p -> p.getFileName().toString().endsWith(SUFFIX)
+                && !p.getFileName().toString().equals(KEYS))
+            .sorted().toList();
+      }
+      List<Entry> uncommitted = new ArrayList<>();
+      TreeMap<Long, Long> found = new TreeMap<>();
+      byte[] lastCursor = null;
+      long lastSeq = committedSeq;
+      for (int i = 0; i < files.size(); i++) {
+        Path file = files.get(i);
+        long first = Long.parseLong(file.getFileName().toString().replace(SUFFIX, ""));
+        List<Entry> entries = new ArrayList<>();
+        long valid = read(file, entries);
+        if (valid < Files.size(file)) {
+          if (i < files.size() - 1) {
+            throw new ReplikonException(Reason.STORE_IO, "journal segment " + file
+                + " is damaged at byte " + valid + " and is not the newest one");
+          }
+          LOG.warn("journal {}: a record cut short at byte {} (of {}) was never acknowledged;"
+              + " truncating it", file, valid, Files.size(file));
+          try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(valid);
+            ch.force(true);
+          }
+        }
+        long last = first - 1;
+        for (Entry e : entries) {
+          last = e.lastSeq();
+          if (e.cursor().length > 0) {
+            lastCursor = e.cursor();
+          }
+          if (e.lastSeq() > committedSeq) {
+            int skip = (int) Math.max(0, committedSeq - e.firstSeq() + 1);
+            uncommitted.add(skip == 0 ? e : new Entry(e.firstSeq() + skip,
+                e.events().subList(skip, e.events().size()), e.cursor(), e.keyHash()));
+          }
+        }
+        lastSeq = Math.max(lastSeq, last);
+        found.put(first, last);
+      }
+      long keysWritten = readKeys(dir.resolve(KEYS), keyWindow);
+      Journal journal = new Journal(dir, lastSeq + 1, durable, keyWindow, keysWritten);
+      synchronized (journal) {
+        journal.segments.putAll(found);
+      }
+      recovered.accept(new Recovered(uncommitted, Optional.ofNullable(lastCursor), lastSeq));
+      journal.release(committedSeq);
+      journal.writer.start();
+      return journal;
+    } catch (IOException e) {
+      throw new ReplikonException(Reason.STORE_IO, "cannot open the journal in " + dir + ": " + e,
+          e);
+    }
+  }
+
+  /** Reads the records of one segment into {@code out}; returns the length of its valid part. */
+  private static long read(Path file, List<Entry> out) throws IOException {
+    ByteBuffer all;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      all = ByteBuffer.allocate((int) size);
+      while (all.hasRemaining() && ch.read(all) >= 0) {
+        // read it all
+      }
+      all.flip();
+    }
+    long valid = 0;
+    while (all.remaining() >= HEADER) {
+      int length = all.getInt(all.position());
+      int crc = all.getInt(all.position() + 4);
+      if (length < 24 || length > all.remaining() - HEADER) {
+        break;
+      }
+      CRC32C check = new CRC32C();
+      check.update(all.array(), all.position() + HEADER, length);
+      if ((int) check.getValue() != crc) {
+        break;
+      }
+      all.position(all.position() + HEADER);
+      long firstSeq = all.getLong();
+      int count = all.getInt();
+      long keyHash = all.getLong();
+      byte[] cursor = new byte[all.getInt()];
+      all.get(cursor);
+      List<byte[]> events = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        byte[] event = new byte[all.getInt()];
+        all.get(event);
+        events.add(event);
+      }
+      out.add(new Entry(firstSeq, events, cursor, keyHash));
+      valid = all.position();
+    }
+    return valid;
+  }
+
+  private static long readKeys(Path file, KeyWindow window) throws IOException {
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    byte[] all = Files.readAllBytes(file);
+    ByteBuffer b = ByteBuffer.wrap(all);
+    long n = all.length / KEY_ENTRY;
+    for (long i = 0; i < n; i++) {
+      window.put(b.getLong(), b.getInt());
+    }
+    return n;
+  }
+
+  /**
+   * Queues events for the writer; the future completes once they are written and fsynced (and the
+   * listener has seen them), or fails with {@code STORE_IO} or {@code STORE_CLOSED}.
+   */
+  CompletableFuture<Entry> append(List<byte[]> events, byte[] cursor, long keyHash) {
+    CompletableFuture<Entry> done = new CompletableFuture<>();
+    if (closed) {
+      done.completeExceptionally(new ReplikonException(Reason.STORE_CLOSED,
+          "the journal in " + dir + " is closed"));
+      return done;
+    }
+    queue.add(new Append(events, cursor, keyHash, done));
+    return done;
+  }
+
+  /** Deletes the segments whose events are all committed ({@code seq <= committedSeq}). */
+  synchronized void release(long committedSeq) {
+    var it = segments.entrySet().iterator();
+    while (it.hasNext()) {
+      var s = it.next();
+      boolean open = segment != null && s.getKey() == segmentFirst;
+      if (!open && s.getValue() <= committedSeq) {
+        try {
+          Files.deleteIfExists(segmentPath(s.getKey()));
+          it.remove();
+        } catch (IOException e) {
+          LOG.warn("cannot delete committed journal segment {}: {}", segmentPath(s.getKey()),
+              e.toString());
+        }
+      }
+    }
+  }
+
+  /** Returns the number of segment files. */
+  synchronized int segmentCount() {
+    return segments.size();
+  }
+
+  private Path segmentPath(long first) {
+    return dir.resolve(String.format("%020d", first) + SUFFIX);
+  }
+
+  private void writeLoop() {
+    List<Append> group = new ArrayList<>();
+    boolean stopping = false;
+    while (!stopping) {
+      try {
+        group.add(queue.take());
+        queue.drainTo(group);
+      } catch (InterruptedException e) {
+        continue; // only close() stops the writer, through its marker
+      }
+      stopping = group.removeIf(a -> a.events() == null);
+      writeGroup(group);
+      group.clear();
+    }
+    ReplikonException late = new ReplikonException(Reason.STORE_CLOSED,
+        "the journal in " + dir + " is closed");
+    for (Append a = queue.poll(); a != null; a = queue.poll()) {
+      a.done().completeExceptionally(late);
+    }
+  }
+
+  private void writeGroup(List<Append> group) {
+    if (group.isEmpty()) {
+      return;
+    }
+    List<Entry> entries = new ArrayList<>(group.size());
+    try {
+      compactKeys();
+      ensureSegment();
+      long seq = nextSeq;
+      int size = 0;
+      for (Append a : group) {
+        size += HEADER + 24 + a.cursor().length;
+        for (byte[] e : a.events()) {
+          size += 4 + e.length;
+        }
+      }
+      ByteBuffer out = ByteBuffer.allocate(size);
+      ByteBuffer keyOut = ByteBuffer.allocate(group.size() * KEY_ENTRY);
+      for (Append a : group) {
+        Entry entry = new Entry(seq, a.events(), a.cursor(), a.keyHash());
+        int start = out.position();
+        out.position(start + HEADER);
+        out.putLong(seq).putInt(a.events().size()).putLong(a.keyHash())
+            .putInt(a.cursor().length).put(a.cursor());
+        for (byte[] e : a.events()) {
+          out.putInt(e.length).put(e);
+        }
+        int length = out.position() - start - HEADER;
+        CRC32C crc = new CRC32C();
+        crc.update(out.array(), start + HEADER, length);
+        out.putInt(start, length).putInt(start + 4, (int) crc.getValue());
+        if (a.keyHash() != 0) {
+          keyOut.putLong(a.keyHash()).putInt(a.events().size());
+        }
+        seq += a.events().size();
+        entries.add(entry);
+      }
+      out.flip();
+      while (out.hasRemaining()) {
+        segment.write(out);
+      }
+      segment.force(false);
+      keyOut.flip();
+      if (keyOut.hasRemaining()) {
+        while (keyOut.hasRemaining()) {
+          keys.write(keyOut);
+        }
+        keys.force(false);
+        keysWritten += group.stream().filter(a -> a.keyHash() != 0).count();
+      }
+      nextSeq = seq;
+      synchronized (this) {
+        segments.put(segmentFirst, seq - 1);
+      }
+    } catch (IOException | RuntimeException e) {
+      ReplikonException failure = new ReplikonException(Reason.STORE_IO,
+          "cannot write the journal in " + dir + ": " + e, e);
+      LOG.error("{}", failure.getMessage());
+      group.forEach(a -> a.done().completeExceptionally(failure));
+      return;
+    }
+    for (Entry e : entries) {
+      durable.accept(e);
+    }
+    for (int i = 0; i < group.size(); i++) {
+      group.get(i).done().complete(entries.get(i));
+    }
+  }
+
+  /** Opens a new segment when there is none or the open one is full. Writer thread only. */
+  private void ensureSegment() throws IOException {
+    if (segment != null && segment.size() < SEGMENT_BYTES) {
+      return;
+    }
+    if (segment != null) {
+      segment.close();
+    }
+    segmentFirst = nextSeq;
+    segment = FileChannel.open(segmentPath(segmentFirst), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    synchronized (this) {
+      segments.put(segmentFirst, segmentFirst - 1);
+    }
+    forceDirectory();
+  }
+
+  private void forceDirectory() {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      LOG.debug("cannot fsync directory {}: {}", dir, e.toString()); // not supported everywhere
+    }
+  }
+
+  /**
+   * Rewrites keys.log with the entries {@code keyWindow} remembers once the file holds twice
+   * {@link #KEYS_KEPT} entries: written aside, fsynced, then moved over the old file. Writer thread
+   * only; the window holds every key written so far, because the listener saw them.
+   */
+  private void compactKeys() throws IOException {
+    if (keysWritten < 2L * KEYS_KEPT) {
+      return;
+    }
+    Path tmp = dir.resolve(KEYS + ".tmp");
+    long[] hashes = keyWindow.hashesOldestFirst();
+    ByteBuffer all = ByteBuffer.allocate(hashes.length * KEY_ENTRY);
+    for (long h : hashes) {
+      all.putLong(h).putInt(keyWindow.get(h));
+    }
+    all.flip();
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      while (all.hasRemaining()) {
+        ch.write(all);
+      }
+      ch.force(true);
+    }
+    keys.close();
+    Files.move(tmp, dir.resolve(KEYS), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    forceDirectory();
+    keys = FileChannel.open(dir.resolve(KEYS), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    keysWritten = hashes.length;
+    LOG.info("journal {}: idempotency keys compacted to the newest {}", dir, hashes.length);
+  }
+
+  /** Stops the writer after it wrote what was queued, and closes the files. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    queue.add(new Append(null, new byte[0], 0, new CompletableFuture<>()));
+    try {
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (segment != null) {
+        segment.close();
+      }
+      keys.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,424 @@
+package io.replikon.collector;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
+import io.replikon.client.Checkpoint;
+import io.replikon.client.Peer;
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import io.replikon.value.Hash;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Design note: from accepted to committed.
+ *
+ * Submissions go to the journal (group commit). The journal's writer thread tells this collector
+ * of each durable entry, in sequence order; its events join the pending queue. One flusher thread
+ * takes at most flushThreshold events from the front of the queue, splits their encodings into
+ * chunks and commits them through the peer with a Checkpoint (the seq of the last event and the
+ * newest source cursor) in the same atomic write. Only then are they removed from the queue and the
+ * journal segments they fill released. A failed commit leaves them queued (and journaled); the next
+ * flush tries again. On start, the journal hands back the events after the stored checkpoint: they
+ * are committed first, so an event is committed once however the process stops.
+ *
+ * Idempotency keys: a key is remembered (KeyWindow) once its submission is durable; while it is on
+ * its way to the journal, a second submission with the key waits for the first one's answer.
+ */
+final class RunningCollector implements Collector {
+  private static final Logger LOG = LoggerFactory.getLogger(RunningCollector.class);
+
+  private record Pending(long seq, byte[] transaction, byte[] cursor) {}
+
+  private final CollectorConfig config;
+  private final Peer peer;
+  private final String checkpointName;
+  private final Object lock = new Object();
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private final KeyWindow keys = new KeyWindow(Journal.KEYS_KEPT);
+  private final Map<Long, CompletableFuture<Accepted>> keysOnTheirWay = new HashMap<>();
+  private final ScheduledExecutorService flusher;
+  private Journal journal;
+  private int eventsOnTheirWay;
+  private boolean flushQueued;
+  private Hash head;
+  /** The source cursor stored with the last commit (guarded by lock). */
+  private byte[] committedCursorValue = new byte[0];
+  private volatile byte[] lastCursor;
+  private volatile boolean closed;
+  private long accepted;
+  private long repeats;
+  private long refused;
+  private long committed;
+  private long commits;
+  private long recovered;
+
+  private RunningCollector(CollectorConfig config, Peer peer, Hash head) {
+    this.config = config;
+    this.peer = peer;
+    this.head = head;
+    this.checkpointName = "collector/" + config.address();
+    this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "replikon-flush");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  static Collector start(CollectorConfig config) {
+    Peer peer = Peer.start(config.peer());
+    RunningCollector collector = null;
+    try {
+      Hash head = join(peer, config);
+      collector = new RunningCollector(config, peer, head);
+      collector.open();
+      return collector;
+    } catch (RuntimeException e) {
+      if (collector != null) {
+        collector.flusher.shutdownNow();
+      }
+      peer.close();
+      throw e;
+    }
+  }
+
+  /** Finds the CDVCS (locally, else from the server) or creates it; returns its head. */
+  private static Hash join(Peer peer, CollectorConfig config) {
+    Address address = config.address();
+    Set<Hash> heads = peer.heads(address).join();
+    if (heads.isEmpty() && !config.peer().connect().isEmpty()) {
+      LOG.info("asking {} whether it holds {}", config.peer().connect(), address);
+      try {
+        peer.subscribe(address).get(config.joinTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new ReplikonException(Reason.CONNECTION, "no answer about " + address + " from "
+            + config.peer().connect() + " within " + config.joinTimeout().toSeconds() + " s;"
+            + " is the server peer running and reachable?");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ReplikonException(Reason.CONNECTION, "interrupted while joining " + address);
+      } catch (ExecutionException e) {
+        throw unwrap(e.getCause());
+      }
+      heads = peer.heads(address).join();
+    }
+    if (heads.isEmpty()) {
+      Hash root = peer.create(address).join();
+      LOG.info("created {} (root {})", address, root.shortHex());
+      return root;
+    }
+    return heads.iterator().next();
+  }
+
+  private void open() {
+    long committedSeq = 0;
+    byte[] committedCursor = new byte[0];
+    Optional<byte[]> stored = peer.checkpoint(checkpointName);
+    if (stored.isPresent()) {
+      ByteBuffer b = ByteBuffer.wrap(stored.get());
+      committedSeq = b.getLong();
+      committedCursor = Arrays.copyOfRange(stored.get(), 8, stored.get().length);
+    }
+    lastCursor = committedCursor.length == 0 ? null : committedCursor;
+    synchronized (lock) {
+      committedCursorValue = committedCursor;
+    }
+    long fromSeq = committedSeq;
+    journal = Journal.open(config.journalDirectory(), committedSeq, keys, this::durable,
+        found -> {
+          for (Journal.Entry e : found.uncommitted()) {
+            enqueue(e);
+            recovered += e.events().size();
+          }
+          found.lastCursor().ifPresent(c -> lastCursor = c);
+        });
+    LOG.info("collector on {}: journal {} (committed up to event {}), flush every {} or at {}"
+            + " events", config.address(), config.journalDirectory(), fromSeq,
+        config.flushInterval(), config.flushThreshold());
+    if (recovered > 0) {
+      LOG.info("committing {} events journaled and not committed before the last stop",
+          recovered);
+      flushNow();
+    }
+    long interval = config.flushInterval().toMillis();
+    flusher.scheduleWithFixedDelay(this::flushPending, interval, interval, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public Address address() {
+    return config.address();
+  }
+
+  @Override
+  public Peer peer() {
+    return peer;
+  }
+
+  // ---------------------------------------------------------------- intake
+
+  @Override
+  public CompletableFuture<Accepted> submit(Submission submission) {
+    if (closed) {
+      return CompletableFuture.failedFuture(closedError());
+    }
+    int n = submission.transactions().size();
+    long keyHash = submission.idempotencyKey().map(KeyWindow::hash).orElse(0L);
+    CompletableFuture<Accepted> answer = new CompletableFuture<>();
+    synchronized (lock) {
+      if (keyHash != 0) {
+        int count = keys.get(keyHash);
+        if (count >= 0) {
+          repeats++;
+          return CompletableFuture.completedFuture(new Accepted(count, true));
+        }
+        CompletableFuture<Accepted> first = keysOnTheirWay.get(keyHash);
+        if (first != null) {
+          repeats++;
+          return first.thenApply(a -> new Accepted(a.count(), true));
+        }
+      }
+      int waiting = pending.size() + eventsOnTheirWay;
+      if (waiting > 0 && waiting + n > config.maxPending()) {
+        refused++;
+        return CompletableFuture.failedFuture(new ReplikonException(Reason.OVERLOADED,
+            waiting + " events wait to be committed (at most " + config.maxPending()
+                + "); retry later"));
+      }
+      eventsOnTheirWay += n;
+      if (keyHash != 0) {
+        keysOnTheirWay.put(keyHash, answer);
+      }
+    }
+    journal.append(submission.transactions(), submission.cursor().orElse(new byte[0]), keyHash)
+        .whenComplete((entry, failure) -> {
+          synchronized (lock) {
+            eventsOnTheirWay -= n;
+            keysOnTheirWay.remove(keyHash);
+          }
+          if (failure != null) {
+            answer.completeExceptionally(failure);
+          } else {
+            answer.complete(new Accepted(n, false));
+          }
+        });
+    return answer;
+  }
+
+  @Override
+  public void awaitCapacity() throws InterruptedException {
+    synchronized (lock) {
+      while (!closed && pending.size() + eventsOnTheirWay >= config.maxPending()) {
+        lock.wait();
+      }
+    }
+  }
+
+  @Override
+  public Optional<byte[]> cursor() {
+    return Optional.ofNullable(lastCursor);
+  }
+
+  /** The journal's writer thread: an entry is durable. */
+  private void durable(Journal.Entry entry) {
+    synchronized (lock) {
+      enqueue(entry);
+      accepted += entry.events().size();
+      if (entry.keyHash() != 0) {
+        keys.put(entry.keyHash(), entry.events().size());
+      }
+      if (pending.size() >= config.flushThreshold() && !flushQueued && !closed) {
+        flushQueued = true;
+        flusher.execute(this::flushPending);
+      }
+    }
+    if (entry.cursor().length > 0) {
+      lastCursor = entry.cursor();
+    }
+  }
+
+  private void enqueue(Journal.Entry entry) {
+    List<byte[]> events = entry.events();
+    for (int i = 0; i < events.size(); i++) {
+      pending.add(new Pending(entry.firstSeq() + i, events.get(i),
+          i == events.size() - 1 && entry.cursor().length > 0 ? entry.cursor() : null));
+    }
+  }
+
+  // ---------------------------------------------------------------- flushing
+
+  @Override
+  public CompletableFuture<Hash> flush() {
+    CompletableFuture<Hash> done = new CompletableFuture<>();
+    try {
+      flusher.execute(() -> {
+        try {
+          flushPending();
+          synchronized (lock) {
+            done.complete(head);
+          }
+        } catch (RuntimeException e) {
+          done.completeExceptionally(e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      done.completeExceptionally(closedError());
+    }
+    return done;
+  }
+
+  private void flushNow() {
+    flush().join();
+  }
+
+  /** Commits pending events in commits of at most the threshold (flusher thread). */
+  private void flushPending() {
+    synchronized (lock) {
+      flushQueued = false;
+    }
+    while (true) {
+      List<Pending> batch = new ArrayList<>();
+      synchronized (lock) {
+        var it = pending.iterator();
+        while (it.hasNext() && batch.size() < config.flushThreshold()) {
+          batch.add(it.next());
+        }
+      }
+      if (batch.isEmpty()) {
+        return;
+      }
+      if (!commit(batch)) {
+        return;
+      }
+    }
+  }
+
+  /** Commits one batch with its checkpoint; returns false (after logging) if it failed. */
+  private boolean commit(List<Pending> batch) {
+    List<byte[]> transactions = new ArrayList<>(batch.size());
+    byte[] cursor = null;
+    for (Pending p : batch) {
+      transactions.add(p.transaction());
+      if (p.cursor() != null) {
+        cursor = p.cursor();
+      }
+    }
+    long lastSeq = batch.get(batch.size() - 1).seq();
+    if (cursor == null) {
+      cursor = committedCursor();
+    }
+    byte[] value = ByteBuffer.allocate(8 + cursor.length).putLong(lastSeq).put(cursor).array();
+    Checkpoint checkpoint = new Checkpoint(checkpointName, value);
+    long started = System.nanoTime();
+    Hash id;
+    try {
+      List<Chunk> chunks = Chunk.splitEncoded(transactions);
+      id = commitResolvingConflict(chunks, checkpoint);
+    } catch (RuntimeException e) {
+      LOG.error("committing {} events to {} failed: {}; they stay in the journal and the next"
+          + " flush tries again", batch.size(), config.address(), unwrap(e).getMessage());
+      return false;
+    }
+    synchronized (lock) {
+      for (int i = 0; i < batch.size(); i++) {
+        pending.removeFirst();
+      }
+      committed += batch.size();
+      commits++;
+      head = id;
+      committedCursorValue = cursor;
+      lock.notifyAll();
+    }
+    journal.release(lastSeq);
+    LOG.info("committed {} events to {} as {} in {} ms", batch.size(), config.address(),
+        id.shortHex(), (System.nanoTime() - started) / 1_000_000);
+    return true;
+  }
+
+  private byte[] committedCursor() {
+    synchronized (lock) {
+      return committedCursorValue;
+    }
+  }
+
+  /**
+   * Commits; if another writer made the CDVCS conflicted meanwhile, merges its heads first (in a
+   * fixed order) and commits on top of the merge.
+   */
+  private Hash commitResolvingConflict(List<Chunk> chunks, Checkpoint checkpoint) {
+    try {
+      return peer.transact(config.address(), chunks, checkpoint).join();
+    } catch (CompletionException e) {
+      if (!(e.getCause() instanceof ReplikonException r) || r.reason() != Reason.CONFLICTED) {
+        throw e;
+      }
+      List<Hash> heads = new ArrayList<>(peer.heads(config.address()).join());
+      heads.sort(null);
+      LOG.info("{} has {} heads (another writer committed); merging them before committing",
+          config.address(), heads.size());
+      peer.merge(config.address(), heads).join();
+      return peer.transact(config.address(), chunks, checkpoint).join();
+    }
+  }
+
+  @Override
+  public CollectorStats stats() {
+    synchronized (lock) {
+      return new CollectorStats(accepted, repeats, refused, committed, commits, pending.size(),
+          recovered);
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      lock.notifyAll();
+    }
+    journal.close(); // writes what was queued; its events join the pending queue
+    try {
+      flusher.submit(this::flushPending).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      LOG.error("the last flush failed: {}", e.getCause().toString());
+    }
+    flusher.shutdown();
+    CollectorStats s = stats();
+    peer.close();
+    LOG.info("collector on {} stopped: {} events accepted, {} committed in {} commits, {} left"
+        + " in the journal", config.address(), s.accepted(), s.committed(), s.commits(),
+        s.pending());
+  }
+
+  private ReplikonException closedError() {
+    return new ReplikonException(Reason.STORE_CLOSED, "the collector on " + config.address()
+        + " is closed");
+  }
+
+  private static RuntimeException unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+  }
+}
