@@ -42,6 +42,7 @@ public interface Collector extends Intake, AutoCloseable {
    * @return the head of the CDVCS afterwards (the last commit made, or the head it had when there
    *     was nothing to commit)
    */
+  @Override
   CompletableFuture<Hash> flush();
 
   /** Returns counts of what it did, for logs and metrics. */

@@ -32,6 +32,13 @@ public interface Intake {
   void awaitCapacity() throws InterruptedException;
 
   /**
+   * Asks for every event accepted so far to be committed now instead of at the next interval.
+   *
+   * @return the head of the CDVCS once they are
+   */
+  CompletableFuture<io.replikon.value.Hash> flush();
+
+  /**
    * Returns the cursor of the last submission journaled with one: where a source that can resume
    * (a file offset, a Jetstream {@code time_us}) starts again after a restart. Empty if none was.
    */
