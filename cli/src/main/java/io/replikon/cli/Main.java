@@ -121,6 +121,7 @@ public final class Main implements Callable<Integer> {
   static CommandLine commandLine(Io io) {
     CommandLine commandLine = new CommandLine(new Main());
     // The one list of subcommands. Add a command here once it works, not before.
+    commandLine.addSubcommand(new CollectCommand());
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
     commandLine.addSubcommand(new PeerCommand());

@@ -1,0 +1,350 @@
+package io.replikon.cli;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.client.PeerConfig;
+import io.replikon.collector.Collector;
+import io.replikon.collector.CollectorConfig;
+import io.replikon.collector.HttpIngest;
+import io.replikon.collector.HttpIngestConfig;
+import io.replikon.collector.JsonLinesConfig;
+import io.replikon.collector.Source;
+import io.replikon.collector.Sources;
+import io.replikon.storage.Durability;
+import io.replikon.value.Hash;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code replikon collect}: runs a collector until its input ends or SIGTERM.
+ */
+@Command(
+    name = "collect",
+    header = "Collect events into a CDVCS: journal them durably, commit a batch every 10 s.",
+    synopsisHeading = "%nUsage: ",
+    description = {
+      "Reads events from a source (jsonl: JSON lines from --file or stdin; http: POST /events; "
+          + "twitter: a v1.1 status stream; jetstream: Bluesky Jetstream), appends them to a "
+          + "write-ahead journal (fsynced before they are acknowledged) and commits them to the "
+          + "CDVCS USER/UUID, one commit a batch: every --flush-interval, at --flush-threshold "
+          + "events, on SIGTERM and on POST /flush. After a crash, journaled events not yet "
+          + "committed are committed on the next start; none is committed twice.",
+      "",
+      "The collector is a server peer itself (--port) or pushes to one (--connect), so "
+          + "'replikon stream' can follow the CDVCS. With --connect and a jsonl source that ends, "
+          + "it exits 0 once every line is committed and acknowledged by the server peer.",
+      "",
+      "Every option can also be set by the environment variable named in its description; the "
+          + "flag wins. The effective configuration is logged at start.",
+      "",
+      "Examples:",
+      "  replikon collect --store ./collector --user alice --crdt "
+          + "12d49511-e733-4007-937b-460c3794fae9 --source jsonl --file tweets.jsonl "
+          + "--connect ws://127.0.0.1:9095/replikon",
+      "  replikon collect --store ./collector --user alice --crdt "
+          + "12d49511-e733-4007-937b-460c3794fae9 --source http --http-port 8080 --port 9097"
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:The input ended and every event is committed (and acknowledged, with --connect).",
+      "1:Could not start or run: store in use, port taken, file missing, server unreachable.",
+      "2:Invalid command line.",
+      "130:Stopped by SIGINT (Ctrl-C), after committing what was accepted.",
+      "143:Stopped by SIGTERM, after committing what was accepted."
+    })
+final class CollectCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(CollectCommand.class);
+
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--store", required = true, paramLabel = "DIR",
+      defaultValue = "${env:REPLIKON_STORE}",
+      description = "The store directory, created if missing; the journal lives in DIR/journal "
+          + "($REPLIKON_STORE).")
+  private Path store;
+
+  @Option(names = "--user", paramLabel = "USER", defaultValue = "${env:REPLIKON_USER}",
+      description = "The user of the CDVCS ($REPLIKON_USER).")
+  private String user;
+
+  @Option(names = "--crdt", required = true, paramLabel = "UUID",
+      defaultValue = "${env:REPLIKON_CRDT}",
+      description = "The id of the CDVCS, or USER/UUID without --user ($REPLIKON_CRDT).")
+  private String crdt;
+
+  @Option(names = "--source", required = true, paramLabel = "KIND",
+      defaultValue = "${env:REPLIKON_SOURCE}",
+      description = "jsonl, http, twitter or jetstream ($REPLIKON_SOURCE).")
+  private String source;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:REPLIKON_PORT}",
+      description = "Be a server peer on this WebSocket port; 0 picks a free one "
+          + "($REPLIKON_PORT).")
+  private Integer port;
+
+  @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HOST:-0.0.0.0}",
+      description = "The address to listen on, for --port and --http-port ($REPLIKON_HOST, "
+          + "default ${DEFAULT-VALUE}).")
+  private String host;
+
+  @Option(names = "--connect", paramLabel = "URL", split = ",",
+      defaultValue = "${env:REPLIKON_CONNECT}",
+      description = "Push to the server peer at ws://HOST:PORT/replikon ($REPLIKON_CONNECT).")
+  private List<URI> connect = new ArrayList<>();
+
+  @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:REPLIKON_HTTP_PORT}",
+      description = "The HTTP port: POST /events and /flush and GET /health for the http "
+          + "source; /health, /metrics and the status page for the others ($REPLIKON_HTTP_PORT; "
+          + "the http source needs it).")
+  private Integer httpPort;
+
+  @Option(names = "--flush-interval", paramLabel = "DURATION",
+      defaultValue = "${env:REPLIKON_FLUSH_INTERVAL:-10s}", converter = DurationConverter.class,
+      description = "Commit what was accepted at least this often: 10s, 500ms, 2m "
+          + "($REPLIKON_FLUSH_INTERVAL, default ${DEFAULT-VALUE}).")
+  private Duration flushInterval;
+
+  @Option(names = "--flush-threshold", paramLabel = "N",
+      defaultValue = "${env:REPLIKON_FLUSH_THRESHOLD:-10000}",
+      description = "Commit as soon as N events wait; no commit holds more "
+          + "($REPLIKON_FLUSH_THRESHOLD, default ${DEFAULT-VALUE}).")
+  private int flushThreshold;
+
+  @Option(names = "--journal", paramLabel = "DIR", defaultValue = "${env:REPLIKON_JOURNAL}",
+      description = "The journal directory ($REPLIKON_JOURNAL; default DIR/journal of --store).")
+  private Path journal;
+
+  @Option(names = "--fn", paramLabel = "NAME", defaultValue = "${env:REPLIKON_FN:-add-tweet}",
+      description = "The transaction function of jsonl and http events ($REPLIKON_FN, default "
+          + "${DEFAULT-VALUE}).")
+  private String fn;
+
+  @Option(names = "--file", paramLabel = "FILE", defaultValue = "${env:REPLIKON_FILE}",
+      description = "jsonl: the file to read ($REPLIKON_FILE; default: standard input). "
+          + "Restarted on the same file, it resumes after the last line it journaled.")
+  private Path file;
+
+  @Option(names = "--follow", description = "jsonl: keep reading lines appended to --file.")
+  private boolean follow;
+
+  @Option(names = "--enable-flush-endpoint",
+      description = "http: let POST /flush commit at once (otherwise it answers 403).")
+  private boolean flushEndpoint;
+
+  @Option(names = "--max-body", paramLabel = "BYTES",
+      defaultValue = "${env:REPLIKON_MAX_BODY:-16777216}",
+      description = "http: the largest request body; larger ones get 413 ($REPLIKON_MAX_BODY, "
+          + "default ${DEFAULT-VALUE}).")
+  private int maxBody;
+
+  @Option(names = "--durability", paramLabel = "MODE",
+      defaultValue = "${env:REPLIKON_DURABILITY:-batch}",
+      description = "The store's: sync, batch or none ($REPLIKON_DURABILITY, default "
+          + "${DEFAULT-VALUE}). The journal always fsyncs.")
+  private String durability;
+
+  @Option(names = "--peer-id", paramLabel = "ID", defaultValue = "${env:REPLIKON_PEER_ID}",
+      description = "This peer's id ($REPLIKON_PEER_ID; default collector-USER).")
+  private String peerId;
+
+  @Option(names = "--tls-trust", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_TRUST}",
+      description = "PEM certificate to trust for a wss:// server peer ($REPLIKON_TLS_TRUST).")
+  private Path tlsTrust;
+
+  @Override
+  public Integer call() throws Exception {
+    Address address = address();
+    if (port != null && !connect.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--port and --connect exclude each other:"
+          + " be a server peer, or push to one");
+    }
+    Durability mode;
+    try {
+      mode = Durability.valueOf(durability.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(),
+          "--durability must be sync, batch or none, not '" + durability + "'");
+    }
+    String kind = source.toLowerCase(Locale.ROOT);
+    if (kind.equals("http") && httpPort == null) {
+      throw new ParameterException(spec.commandLine(), "the http source needs --http-port");
+    }
+    PeerConfig peer = (port != null
+        ? PeerConfig.server(store).withListen(host, port)
+        : PeerConfig.client(store).withConnect(connect))
+        .withDurability(mode)
+        .withPeerId(peerId != null ? peerId : "collector-" + address.user())
+        .withAuthor(address.user());
+    if (tlsTrust != null) {
+      peer = peer.withTrustCertificate(tlsTrust);
+    }
+    if (httpPort != null && !kind.equals("http")) {
+      peer = peer.withHttpPort(httpPort);
+    }
+    CollectorConfig config = CollectorConfig.of(peer, address).withFlushInterval(flushInterval)
+        .withFlushThreshold(flushThreshold);
+    if (journal != null) {
+      config = config.withJournal(journal);
+    }
+    Source input = source(kind);
+    LOG.info("configuration: crdt={} source={} store={} journal={} {} flush-interval={}"
+            + " flush-threshold={} durability={} http-port={}", address, input.describe(),
+        store.toAbsolutePath(), config.journalDirectory().toAbsolutePath(),
+        port != null ? "port=" + port : "connect=" + connect, flushInterval, flushThreshold,
+        mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort);
+    Collector collector;
+    try {
+      collector = Collector.start(config);
+    } catch (RuntimeException e) {
+      input.close();
+      throw e;
+    }
+    collector.peer().url().ifPresent(u -> LOG.info("server peer listening on {}", u));
+    return run(collector, input);
+  }
+
+  private int run(Collector collector, Source input) throws Exception {
+    AtomicBoolean stopping = new AtomicBoolean();
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stopping.set(true);
+      LOG.info("stopping: committing what was accepted");
+      input.close();
+      collector.close();
+      closed.countDown();
+    }, "replikon-collect-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      input.run(collector);
+      if (!stopping.get()) {
+        Hash head = collector.flush().join();
+        LOG.info("input ended: {} events committed; head {}", collector.stats().committed(),
+            head.shortHex());
+        if (connect.isEmpty()) {
+          LOG.info("serving {} as a server peer until stopped (Ctrl-C)", collector.address());
+        } else {
+          LOG.info("waiting for {} to acknowledge {}", connect, head.shortHex());
+          collector.peer().replicated(collector.address(), head).join();
+          LOG.info("{} holds every event", connect);
+          Runtime.getRuntime().removeShutdownHook(hook);
+          collector.close();
+          return 0;
+        }
+      }
+    } catch (Exception e) {
+      if (!stopping.get()) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          closed.await();
+          return 0;
+        }
+        input.close();
+        collector.close();
+        throw e instanceof java.util.concurrent.CompletionException && e.getCause() instanceof
+            RuntimeException r ? r : e;
+      }
+    }
+    closed.await(); // the hook commits and closes; the JVM exits after it
+    return 0;
+  }
+
+  private Address address() {
+    if (crdt.contains("/")) {
+      if (user != null) {
+        throw new ParameterException(spec.commandLine(), "give --user USER --crdt UUID, or "
+            + "--crdt USER/UUID, not both");
+      }
+      try {
+        return Address.parse(crdt);
+      } catch (RuntimeException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    if (user == null) {
+      throw new ParameterException(spec.commandLine(), "--crdt UUID needs --user USER (or give "
+          + "--crdt USER/UUID)");
+    }
+    try {
+      return new Address(user, UUID.fromString(crdt));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--crdt must be a UUID like "
+          + "12d49511-e733-4007-937b-460c3794fae9, not '" + crdt + "'");
+    }
+  }
+
+  private Source source(String kind) {
+    return switch (kind) {
+      case "jsonl" -> {
+        JsonLinesConfig c = (file == null ? JsonLinesConfig.stdin() : JsonLinesConfig.file(file))
+            .withFn(fn);
+        if (follow) {
+          if (file == null) {
+            throw new ParameterException(spec.commandLine(), "--follow needs --file");
+          }
+          c = c.following();
+        }
+        yield Sources.jsonLines(c);
+      }
+      case "http" -> {
+        HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(host).withFn(fn)
+            .withMaxBodyBytes(maxBody);
+        HttpIngest ingest = Sources.http(flushEndpoint ? c.withFlushEndpoint() : c);
+        LOG.info("POST events to http://{}:{}/events", host, ingest.port());
+        yield ingest;
+      }
+      default -> throw new ParameterException(spec.commandLine(), "unknown source '" + source
+          + "': use jsonl, http, twitter or jetstream");
+    };
+  }
+
+  /** Reads {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h} or ISO-8601 {@code PT10S}. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+    @Override
+    public Duration convert(String value) {
+      Matcher m = SIMPLE.matcher(value.trim().toLowerCase(Locale.ROOT));
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+        if (!d.isZero()) {
+          return d;
+        }
+      }
+      try {
+        Duration d = Duration.parse(value.trim());
+        if (!d.isNegative() && !d.isZero()) {
+          return d;
+        }
+      } catch (RuntimeException e) {
+        // reported below
+      }
+      throw new TypeConversionException("'" + value + "' is not a positive duration like 10s, "
+          + "500ms, 2m or 1h");
+    }
+  }
+}
