@@ -122,6 +122,7 @@ public final class Main implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(new Main());
     // The one list of subcommands. Add a command here once it works, not before.
     commandLine.addSubcommand(new CollectCommand());
+    commandLine.addSubcommand(new DemoCommand(io));
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
     commandLine.addSubcommand(new PeerCommand());
