@@ -122,6 +122,7 @@ final class Journal implements AutoCloseable {
             .sorted().toList();
       }
       List<Entry> uncommitted = new ArrayList<>();
+      List<Entry> allEntries = new ArrayList<>();
       TreeMap<Long, Long> found = new TreeMap<>();
       byte[] lastCursor = null;
       long lastSeq = committedSeq;
@@ -130,6 +131,7 @@ final class Journal implements AutoCloseable {
         long first = Long.parseLong(file.getFileName().toString().replace(SUFFIX, ""));
         List<Entry> entries = new ArrayList<>();
         long valid = read(file, entries);
+        allEntries.addAll(entries);
         if (valid < Files.size(file)) {
           if (i < files.size() - 1) {
             throw new ReplikonException(Reason.STORE_IO, "journal segment " + file
@@ -158,6 +160,7 @@ final class Journal implements AutoCloseable {
         found.put(first, last);
       }
       long keysWritten = readKeys(dir.resolve(KEYS), keyWindow);
+      keysWritten += restoreKeys(dir.resolve(KEYS), keyWindow, allEntries);
       Journal journal = new Journal(dir, lastSeq + 1, durable, keyWindow, keysWritten);
       synchronized (journal) {
         journal.segments.putAll(found);
@@ -224,6 +227,39 @@ final class Journal implements AutoCloseable {
       window.put(b.getLong(), b.getInt());
     }
     return n;
+  }
+
+  /**
+   * Adds to keys.log (and the window) the keys of journaled entries it lacks: the writer fsyncs a
+   * group's records before their keys, so a crash between the two leaves keys only in the records.
+   * Their submissions were never acknowledged, but a retry must still be known as a repeat, and
+   * the key must outlive the segment once it is committed and deleted.
+   */
+  private static long restoreKeys(Path file, KeyWindow window, List<Entry> entries)
+      throws IOException {
+    List<Entry> missing = new ArrayList<>();
+    for (Entry e : entries) {
+      if (e.keyHash() != 0 && window.get(e.keyHash()) < 0) {
+        window.put(e.keyHash(), e.events().size());
+        missing.add(e);
+      }
+    }
+    if (missing.isEmpty()) {
+      return 0;
+    }
+    ByteBuffer out = ByteBuffer.allocate(missing.size() * KEY_ENTRY);
+    missing.forEach(e -> out.putLong(e.keyHash()).putInt(e.events().size()));
+    out.flip();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      while (out.hasRemaining()) {
+        ch.write(out);
+      }
+      ch.force(false);
+    }
+    LOG.info("journal {}: restored {} idempotency keys written before their key entries",
+        file.getParent(), missing.size());
+    return missing.size();
   }
 
   /**

@@ -145,4 +145,21 @@ class JournalTest {
       return s.filter(p -> !p.getFileName().toString().startsWith("keys")).sorted().toList();
     }
   }
+
+  @Test
+  void keys_lostFromKeysLogByACrashBetweenTheTwoFsyncs_areRestoredFromTheRecords()
+      throws IOException {
+    try (Journal j = Journal.open(dir, 0, new KeyWindow(100), e -> { }, r -> { })) {
+      j.append(events("a"), new byte[0], KeyWindow.hash("request-1")).join();
+    }
+    Files.write(dir.resolve("keys.log"), new byte[0]); // as if the crash came before its fsync
+    try (Journal j = Journal.open(dir, 0, new KeyWindow(100), e -> { }, r -> { })) {
+      j.release(1); // committed: the segment (once closed) and its record may go
+    }
+    KeyWindow reopened = new KeyWindow(100);
+    try (Journal j = Journal.open(dir, 1, reopened, e -> { }, r -> { })) {
+      assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(1);
+    }
+    assertThat(Files.size(dir.resolve("keys.log"))).isEqualTo(12);
+  }
 }
