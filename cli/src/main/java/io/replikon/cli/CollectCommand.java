@@ -128,6 +128,13 @@ final class CollectCommand implements Callable<Integer> {
           + "($REPLIKON_FLUSH_THRESHOLD, default ${DEFAULT-VALUE}).")
   private int flushThreshold;
 
+  @Option(names = "--join-timeout", paramLabel = "DURATION",
+      defaultValue = "${env:REPLIKON_JOIN_TIMEOUT:-30s}", converter = DurationConverter.class,
+      description = "With --connect and no local copy of the CDVCS: how long to wait for the "
+          + "server to say whether it holds one ($REPLIKON_JOIN_TIMEOUT, default "
+          + "${DEFAULT-VALUE}).")
+  private Duration joinTimeout;
+
   @Option(names = "--journal", paramLabel = "DIR", defaultValue = "${env:REPLIKON_JOURNAL}",
       description = "The journal directory ($REPLIKON_JOURNAL; default DIR/journal of --store).")
   private Path journal;
@@ -200,7 +207,7 @@ final class CollectCommand implements Callable<Integer> {
       peer = peer.withHttpPort(httpPort);
     }
     CollectorConfig config = CollectorConfig.of(peer, address).withFlushInterval(flushInterval)
-        .withFlushThreshold(flushThreshold);
+        .withFlushThreshold(flushThreshold).withJoinTimeout(joinTimeout);
     if (journal != null) {
       config = config.withJournal(journal);
     }

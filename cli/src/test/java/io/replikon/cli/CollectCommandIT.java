@@ -1,0 +1,82 @@
+package io.replikon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Transaction;
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
+import io.replikon.value.Hash;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code replikon collect}, in-process, against a server peer on loopback. */
+class CollectCommandIT {
+  @TempDir Path dir;
+  private final Address address = new Address("alice", UUID.randomUUID());
+
+  private static List<Transaction> transactions(Peer peer, Address address) {
+    List<Transaction> out = new ArrayList<>();
+    for (Hash id : peer.commitsAfter(address, Set.of()).join()) {
+      out.addAll(peer.transactions(peer.commit(id)));
+    }
+    return out;
+  }
+
+  @Test
+  void collect_jsonlWithConnect_exitsZeroOnceTheServerHoldsEveryLine() throws Exception {
+    Path file = dir.resolve("t.jsonl");
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 2500; i++) {
+      text.append("{\"id\":").append(i).append(",\"text\":\"tweet ").append(i).append("\"}\n");
+    }
+    text.append("not json\n");
+    Files.writeString(file, text, StandardCharsets.UTF_8);
+    try (Peer server = Peer.start(PeerConfig.server(dir.resolve("server")))) {
+      Cli.Result result = Cli.run("", "collect", "--store", dir.resolve("c").toString(),
+          "--user", address.user(), "--crdt", address.id().toString(), "--source", "jsonl",
+          "--file", file.toString(), "--connect", server.url().orElseThrow().toString(),
+          "--flush-threshold", "1000");
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      server.subscribe(address).get(30, TimeUnit.SECONDS);
+      List<Transaction> txs = transactions(server, address);
+      assertThat(txs).hasSize(2500);
+      assertThat(txs).allMatch(t -> t.fn().equals("add-tweet"));
+      assertThat(server.commitsAfter(address, Set.of()).join()).hasSize(4); // root + 3 batches
+    }
+  }
+
+  @Test
+  void collect_unreachableServer_failsWithAClearError() {
+    Cli.Result result = Cli.run("", "collect", "--store", dir.resolve("c").toString(),
+        "--crdt", address.toString(), "--source", "jsonl", "--file", "x.jsonl",
+        "--connect", "ws://127.0.0.1:1/replikon", "--join-timeout", "2s");
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err()).contains("no answer about").contains("ws://127.0.0.1:1/replikon")
+        .contains("within 2 s");
+  }
+
+  @Test
+  void collect_badArguments_exitTwoWithTheReason() {
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", "not-a-uuid", "--user", "u",
+        "--source", "jsonl").err()).contains("--crdt must be a UUID");
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "carrier-pigeon").err()).contains("unknown source 'carrier-pigeon'");
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "http").err()).contains("the http source needs --http-port");
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "jsonl", "--flush-interval", "soon").err())
+        .contains("'soon' is not a positive duration");
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "jsonl", "--port", "0", "--connect", "ws://x/replikon").exitCode())
+        .isEqualTo(2);
+  }
+}
