@@ -222,7 +222,7 @@ public final class HttpIngest implements Source {
       }
       into.flush().whenComplete((head, failure) -> {
         if (failure == null) {
-          respond(ctx, keepAlive, HttpResponseStatus.OK, "{\"head\":\"" + head + "\"}");
+          respond(ctx, keepAlive, HttpResponseStatus.OK, "{\"head\":\"" + head.hex() + "\"}");
         } else {
           respond(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE,
               error(failure.getMessage()));
