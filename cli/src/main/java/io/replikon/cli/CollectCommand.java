@@ -163,10 +163,10 @@ final class CollectCommand implements Callable<Integer> {
   private int maxBody;
 
   @Option(names = "--durability", paramLabel = "MODE",
-      defaultValue = "${env:REPLIKON_DURABILITY:-batch}",
+      defaultValue = "${env:REPLIKON_DURABILITY:-batch}", converter = DurabilityConverter.class,
       description = "The store's: sync, batch or none ($REPLIKON_DURABILITY, default "
           + "${DEFAULT-VALUE}). The journal always fsyncs.")
-  private String durability;
+  private Durability durability;
 
   @Option(names = "--peer-id", paramLabel = "ID", defaultValue = "${env:REPLIKON_PEER_ID}",
       description = "This peer's id ($REPLIKON_PEER_ID; default collector-USER).")
@@ -183,13 +183,7 @@ final class CollectCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--port and --connect exclude each other:"
           + " be a server peer, or push to one");
     }
-    Durability mode;
-    try {
-      mode = Durability.valueOf(durability.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(),
-          "--durability must be sync, batch or none, not '" + durability + "'");
-    }
+    Durability mode = durability;
     String kind = source.toLowerCase(Locale.ROOT);
     if (kind.equals("http") && httpPort == null) {
       throw new ParameterException(spec.commandLine(), "the http source needs --http-port");

@@ -85,10 +85,10 @@ final class PeerCommand implements Callable<Integer> {
   private String peerId;
 
   @Option(names = "--durability", paramLabel = "MODE",
-      defaultValue = "${env:REPLIKON_DURABILITY:-batch}",
+      defaultValue = "${env:REPLIKON_DURABILITY:-batch}", converter = DurabilityConverter.class,
       description = "sync (fsync every write), batch (fsync once per publish) or none "
           + "(tests only) ($REPLIKON_DURABILITY, default ${DEFAULT-VALUE}).")
-  private String durability;
+  private Durability durability;
 
   @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_CERT}",
       description = "PEM certificate chain to serve wss:// ($REPLIKON_TLS_CERT).")
@@ -108,13 +108,7 @@ final class PeerCommand implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
     }
-    Durability mode;
-    try {
-      mode = Durability.valueOf(durability.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(),
-          "--durability must be sync, batch or none, not '" + durability + "'");
-    }
+    Durability mode = durability;
     String id = peerId != null ? peerId : defaultPeerId();
     PeerConfig config = PeerConfig.server(store).withPeerId(id).withListen(host, port)
         .withConnect(connect).withDurability(mode);
