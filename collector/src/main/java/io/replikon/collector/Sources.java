@@ -17,4 +17,15 @@ public final class Sources {
   public static Source twitter(TwitterSourceConfig config) {
     return new TwitterSource(config);
   }
+
+  /**
+   * Returns a source that reads Bluesky Jetstream over a WebSocket. Each commit event of the
+   * configured collections is committed as {@code ["add-post", event]} (create),
+   * {@code ["update-post", event]} or {@code ["delete-post", event]}, the event object exactly as
+   * received. The source resumes after a restart from the cursor of the last journaled
+   * submission, and reconnects with exponential backoff.
+   */
+  public static Source jetstream(JetstreamSourceConfig config) {
+    return new JetstreamSource(config);
+  }
 }
