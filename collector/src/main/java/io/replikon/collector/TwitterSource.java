@@ -117,8 +117,8 @@ final class TwitterSource implements Source {
       return;
     }
     LOG.info("reading {}", describe());
-    startOnDaemonThread(twitterStream);
     try {
+      startOnDaemonThread(twitterStream);
       pump(intake);
     } finally {
       shutDownInBackground(twitterStream);
