@@ -6,9 +6,12 @@ import io.replikon.collector.Collector;
 import io.replikon.collector.CollectorConfig;
 import io.replikon.collector.HttpIngest;
 import io.replikon.collector.HttpIngestConfig;
+import io.replikon.collector.JetstreamSourceConfig;
 import io.replikon.collector.JsonLinesConfig;
 import io.replikon.collector.Source;
 import io.replikon.collector.Sources;
+import io.replikon.collector.TwitterCredentials;
+import io.replikon.collector.TwitterSourceConfig;
 import io.replikon.storage.Durability;
 import io.replikon.value.Hash;
 import java.net.URI;
@@ -17,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -161,6 +165,40 @@ final class CollectCommand implements Callable<Integer> {
       description = "http: the largest request body; larger ones get 413 ($REPLIKON_MAX_BODY, "
           + "default ${DEFAULT-VALUE}).")
   private int maxBody;
+
+  @Option(names = "--track", paramLabel = "WORDS", split = ",",
+      defaultValue = "${env:REPLIKON_TRACK}",
+      description = "twitter: filter the stream by these words, separated by commas "
+          + "($REPLIKON_TRACK; default: the sample stream).")
+  private List<String> track = new ArrayList<>();
+
+  @Option(names = "--twitter-credentials", paramLabel = "FILE",
+      defaultValue = "${env:REPLIKON_TWITTER_CREDENTIALS}",
+      description = "twitter: a properties file with oauth.consumerKey, oauth.consumerSecret, "
+          + "oauth.accessToken and oauth.accessTokenSecret ($REPLIKON_TWITTER_CREDENTIALS; "
+          + "default: the variables TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, "
+          + "TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_TOKEN_SECRET).")
+  private Path twitterCredentials;
+
+  @Option(names = "--twitter-stream-url", paramLabel = "URL",
+      defaultValue = "${env:REPLIKON_TWITTER_STREAM_URL}",
+      description = "twitter: the stream base URL, for any server that speaks Twitter's v1.1 "
+          + "streaming format ($REPLIKON_TWITTER_STREAM_URL; default "
+          + TwitterSourceConfig.DEFAULT_STREAM_BASE_URL + ").")
+  private URI twitterStreamUrl;
+
+  @Option(names = "--jetstream-url", paramLabel = "URL",
+      defaultValue = "${env:REPLIKON_JETSTREAM_URL:-" + JetstreamSourceConfig.DEFAULT_URL + "}",
+      description = "jetstream: the Jetstream endpoint ($REPLIKON_JETSTREAM_URL, default "
+          + "${DEFAULT-VALUE}).")
+  private URI jetstreamUrl;
+
+  @Option(names = "--collections", paramLabel = "NSIDS", split = ",",
+      defaultValue = "${env:REPLIKON_COLLECTIONS:-app.bsky.feed.post}",
+      description = "jetstream: the collections to take, separated by commas; a prefix like "
+          + "app.bsky.feed.* takes all below it ($REPLIKON_COLLECTIONS, default "
+          + "${DEFAULT-VALUE}).")
+  private List<String> collections = new ArrayList<>();
 
   @Option(names = "--durability", paramLabel = "MODE",
       defaultValue = "${env:REPLIKON_DURABILITY:-batch}", converter = DurabilityConverter.class,
@@ -312,6 +350,17 @@ final class CollectCommand implements Callable<Integer> {
         LOG.info("POST events to http://{}:{}/events", host, ingest.port());
         yield ingest;
       }
+      case "twitter" -> {
+        TwitterCredentials credentials = twitterCredentials != null
+            ? TwitterCredentials.fromFile(twitterCredentials)
+            : TwitterCredentials.fromEnvironment(System.getenv()).orElseThrow(() ->
+                new ParameterException(spec.commandLine(), "the twitter source needs "
+                    + "--twitter-credentials FILE or the variables "
+                    + String.join(", ", TwitterCredentials.ENVIRONMENT_VARIABLES)));
+        yield Sources.twitter(new TwitterSourceConfig(Optional.ofNullable(twitterStreamUrl),
+            track, credentials));
+      }
+      case "jetstream" -> Sources.jetstream(new JetstreamSourceConfig(jetstreamUrl, collections));
       default -> throw new ParameterException(spec.commandLine(), "unknown source '" + source
           + "': use jsonl, http, twitter or jetstream");
     };

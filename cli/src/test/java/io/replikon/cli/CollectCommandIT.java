@@ -78,5 +78,12 @@ class CollectCommandIT {
     assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
         "--source", "jsonl", "--port", "0", "--connect", "ws://x/replikon").exitCode())
         .isEqualTo(2);
+    Path credentials = dir.resolve("twitter.properties");
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "twitter", "--twitter-credentials", credentials.toString()).err())
+        .contains(credentials.toString());
+    assertThat(Cli.run("", "collect", "--store", "s", "--crdt", address.toString(),
+        "--source", "jetstream", "--jetstream-url", "http://example.org/subscribe").err())
+        .contains("ws");
   }
 }
