@@ -159,7 +159,7 @@ public final class HttpIngest implements Source {
       }
       List<byte[]> encoded;
       try {
-        JsonNode body = Events.parse(ByteBufUtil.getBytes(request.content()));
+        JsonNode body = SourceSupport.parse(ByteBufUtil.getBytes(request.content()));
         List<JsonNode> values = new ArrayList<>();
         if (body.isArray()) {
           body.forEach(values::add);
@@ -174,7 +174,7 @@ public final class HttpIngest implements Source {
         encoded = new ArrayList<>(values.size());
         for (int i = 0; i < values.size(); i++) {
           try {
-            encoded.add(Events.encode(config.fn(), values.get(i)));
+            encoded.add(SourceSupport.encoded(config.fn(), values.get(i)));
           } catch (ReplikonException e) {
             throw new ReplikonException(e.reason(), (body.isArray() ? "event " + i + ": " : "")
                 + e.getMessage());

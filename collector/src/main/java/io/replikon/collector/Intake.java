@@ -25,7 +25,8 @@ public interface Intake {
 
   /**
    * Blocks until the collector can take more events without answering {@code OVERLOADED}, or it
-   * closes. For sources that can wait (files, streams); an HTTP source answers 503 instead.
+   * closes: the next submission of the calling thread is then admitted, unless other threads
+   * submitted meanwhile. For sources that can wait (files, streams); an HTTP source answers 503 instead.
    *
    * @throws InterruptedException if the waiting thread is interrupted
    */

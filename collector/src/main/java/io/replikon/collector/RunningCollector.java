@@ -193,8 +193,10 @@ final class RunningCollector implements Collector {
           return first.thenApply(a -> new Accepted(a.count(), true));
         }
       }
+      // Refused only once the bound is reached, so a source that waited in awaitCapacity is
+      // admitted with its next submission (which may overshoot the bound by that much).
       int waiting = pending.size() + eventsOnTheirWay;
-      if (waiting > 0 && waiting + n > config.maxPending()) {
+      if (waiting >= config.maxPending()) {
         refused++;
         return CompletableFuture.failedFuture(new ReplikonException(Reason.OVERLOADED,
             waiting + " events wait to be committed (at most " + config.maxPending()

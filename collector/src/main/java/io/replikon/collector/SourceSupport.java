@@ -1,5 +1,7 @@
 package io.replikon.collector;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,9 +29,13 @@ final class SourceSupport {
    */
   private static final int CHUNK_HEADROOM = 16;
 
-  /** Parses JSON text; rejects trailing content after the first value. Thread-safe. */
+  /**
+   * Parses JSON text; rejects trailing content after the first value, and duplicate keys
+   * (canonical encoding would otherwise keep one of them silently). Thread-safe.
+   */
   static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private SourceSupport() {}
 
@@ -41,19 +47,51 @@ final class SourceSupport {
    * @param what names the event in the log line (a status id, a time_us)
    */
   static Optional<byte[]> encode(String fn, JsonNode params, String what) {
-    byte[] encoded;
     try {
-      encoded = Chunk.encode(new Transaction(fn, params));
+      return Optional.of(encoded(fn, params));
     } catch (ReplikonException e) {
-      LOG.warn("skipping {} ({}): it cannot be encoded: {}", what, fn, e.getMessage());
+      LOG.warn("skipping {} ({}): {}", what, fn, e.getMessage());
       return Optional.empty();
     }
+  }
+
+  /**
+   * Encodes {@code [fn, value]} with {@link Chunk#encode}.
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} if it does not fit in a chunk, or the value
+   *     is not one of the data model
+   */
+  static byte[] encoded(String fn, JsonNode value) {
+    byte[] encoded = Chunk.encode(new Transaction(fn, value));
     if (encoded.length > Chunk.MAX_BYTES - CHUNK_HEADROOM) {
-      LOG.warn("skipping {} ({}): its encoding is {} bytes, more than a chunk holds", what, fn,
-          encoded.length);
-      return Optional.empty();
+      throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "the event is "
+          + encoded.length + " bytes encoded; an event holds at most "
+          + (Chunk.MAX_BYTES - CHUNK_HEADROOM));
     }
-    return Optional.of(encoded);
+    return encoded;
+  }
+
+  /**
+   * Parses one JSON value.
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where
+   */
+  static JsonNode parse(byte[] json) {
+    try {
+      JsonNode value = JSON.readTree(json);
+      if (value == null || value.isMissingNode()) {
+        throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "no JSON value");
+      }
+      return value;
+    } catch (JsonProcessingException e) {
+      throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "invalid JSON: "
+          + e.getOriginalMessage() + (e.getLocation() == null ? ""
+              : " at line " + e.getLocation().getLineNr() + " column "
+                  + e.getLocation().getColumnNr()));
+    } catch (java.io.IOException e) {
+      throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "invalid JSON: "
+          + e.getMessage());
+    }
   }
 
   /**

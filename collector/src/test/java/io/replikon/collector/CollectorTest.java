@@ -130,14 +130,39 @@ class CollectorTest {
   }
 
   @Test
-  void submit_beyondMaxPending_isRefusedAsOverloaded() {
-    try (Collector c = Collector.start(config().withFlushThreshold(10).withMaxPending(20))) {
-      c.submit(Submission.of(tweets(0, 9))).join();
-      c.submit(Submission.of(tweets(9, 9))).join();
-      assertThatThrownBy(() -> c.submit(Submission.of(tweets(18, 5))).join())
-          .cause().isInstanceOfSatisfying(ReplikonException.class,
-              e -> assertThat(e.reason()).isEqualTo(ReplikonException.Reason.OVERLOADED));
-      assertThat(c.stats().refused()).isEqualTo(1);
+  void submit_beyondMaxPending_isRefusedAsOverloaded_andWhatWasAdmittedIsCommitted() {
+    try (Collector c = Collector.start(config().withFlushThreshold(1000).withMaxPending(4000))) {
+      List<CompletableFuture<Accepted>> answers = new ArrayList<>();
+      for (int i = 0; i < 50; i++) { // far faster than the journal: the bound is reached
+        answers.add(c.submit(Submission.of(tweets(i * 1000, 1000))));
+      }
+      long refused = 0;
+      long admitted = 0;
+      for (CompletableFuture<Accepted> a : answers) {
+        try {
+          admitted += a.join().count();
+        } catch (java.util.concurrent.CompletionException e) {
+          assertThat(e.getCause()).isInstanceOfSatisfying(ReplikonException.class,
+              r -> assertThat(r.reason()).isEqualTo(ReplikonException.Reason.OVERLOADED));
+          refused++;
+        }
+      }
+      assertThat(refused).isPositive();
+      assertThat(c.stats().refused()).isEqualTo(refused);
+      c.flush().join();
+      assertThat(ids(c.peer(), address)).hasSize((int) admitted).doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
+  void awaitCapacity_thenSubmit_isAdmitted() throws InterruptedException {
+    try (Collector c = Collector.start(config().withFlushThreshold(100).withMaxPending(100))) {
+      for (int i = 0; i < 20; i++) {
+        c.awaitCapacity();
+        c.submit(Submission.of(tweets(i * 100, 100))).join(); // never OVERLOADED
+      }
+      c.flush().join();
+      assertThat(ids(c.peer(), address)).hasSize(2000);
     }
   }
 
