@@ -46,8 +46,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "Peers replicate CDVCS commit graphs (a distributed version control system for data) "
           + "over WebSockets and keep them in an embedded RocksDB store.",
       "",
-      "Today it runs server peers, streams a CDVCS into SQLite or JSON lines, and offers the "
-          + "value and store tools below; the collector is being built."
+      "It runs server peers, collects events (JSON lines, HTTP, Jetstream, Twitter) into a "
+          + "CDVCS, streams a CDVCS into SQLite, PostgreSQL or JSON lines, and offers the value "
+          + "and store tools below. Start with 'replikon demo'."
     },
     commandListHeading = "%nCommands:%n",
     exitCodeListHeading = "%nExit status:%n",
@@ -121,12 +122,12 @@ public final class Main implements Callable<Integer> {
   static CommandLine commandLine(Io io) {
     CommandLine commandLine = new CommandLine(new Main());
     // The one list of subcommands. Add a command here once it works, not before.
-    commandLine.addSubcommand(new CollectCommand());
     commandLine.addSubcommand(new DemoCommand(io));
+    commandLine.addSubcommand(new PeerCommand());
+    commandLine.addSubcommand(new CollectCommand());
+    commandLine.addSubcommand(new StreamCommand());
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
-    commandLine.addSubcommand(new PeerCommand());
-    commandLine.addSubcommand(new StreamCommand());
     commandLine.addSubcommand(new TransactCommand(io, Clock.systemUTC()));
 
     // Settings below apply to the subcommands added above.

@@ -31,7 +31,9 @@ class MainTest {
     assertThat(result.out())
         .startsWith("replikon: a CRDT replication peer for the JVM.")
         .contains("Usage: replikon [-hV] [--log-level=LEVEL] COMMAND")
-        .containsPattern("Commands:\\n  hash +Print the canonical CBOR encoding");
+        .containsPattern("Commands:\\n  demo +Run the whole pipeline")
+        .containsPattern("\\n  collect +Collect events into a CDVCS")
+        .containsPattern("\\n  hash +Print the canonical CBOR encoding");
     assertThat(result.err()).isEmpty();
     assertThat(result.exitCode()).isZero();
   }
