@@ -71,6 +71,19 @@ public final class CanonicalCbor {
   }
 
   /**
+   * Decodes the one CBOR data item that fills {@code bytes[offset, offset + length)}, as
+   * {@link #decode(byte[])} decodes a whole array; offsets in messages are offsets in
+   * {@code bytes}. For a value inside a larger encoding (a transaction's params inside a chunk).
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} as {@link #decode(byte[])}
+   * @throws IndexOutOfBoundsException if the range is not inside {@code bytes}
+   */
+  public static JsonNode decode(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
+    return CborDecoder.decode(bytes, offset, offset + length);
+  }
+
+  /**
    * Returns SHA-256 over the canonical encoding of {@code value}, without copying the encoding.
    *
    * @throws ReplikonException with reason {@code INVALID_INPUT} as {@link #encode(JsonNode)}
