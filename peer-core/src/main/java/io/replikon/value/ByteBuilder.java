@@ -102,15 +102,35 @@ public final class ByteBuilder {
       v = -v;
     }
     int digits = 1;
-    for (long t = v; t >= 10; t /= 10) {
+    while (digits < 19 && v >= POWERS[digits]) {
       digits++;
     }
     int at = size + digits;
     size = at;
-    do {
-      buf[--at] = (byte) ('0' + (int) (v % 10));
-      v /= 10;
-    } while (v != 0);
+    while (v >= 100) {
+      long q = v / 100;
+      int r = (int) (v - q * 100);
+      buf[--at] = (byte) ('0' + r % 10);
+      buf[--at] = (byte) ('0' + r / 10);
+      v = q;
+    }
+    int r = (int) v;
+    if (r >= 10) {
+      buf[--at] = (byte) ('0' + r % 10);
+      buf[--at] = (byte) ('0' + r / 10);
+    } else {
+      buf[--at] = (byte) ('0' + r);
+    }
+  }
+
+  private static final long[] POWERS = new long[19];
+
+  static {
+    long p = 1;
+    for (int i = 0; i < POWERS.length; i++) {
+      POWERS[i] = p;
+      p *= 10;
+    }
   }
 
   /** Makes room for {@code n} more bytes. */

@@ -452,13 +452,30 @@ public final class CborJson {
     }
   }
 
-  /** Checks the UTF-8 text in {@code [off, off + len)} and writes it escaped, unquoted. */
+  /**
+   * Checks the UTF-8 text in {@code [off, off + len)} and writes it escaped, unquoted. Eight bytes
+   * at a time where the array has eight bytes left (reading past the text, not using what is
+   * there); and written eight at a time too, into room kept beyond what is written.
+   */
   private void string(int off, int len, int start) {
+    byte[] b = in;
     int stop = off + len;
+    int wordsUntil = b.length - 8; // a word may be read at i while i <= wordsUntil
+    int i = off;
     if (out == null) {
-      int i = off;
-      while ((i = Utf8Scan.asciiRun(in, i, stop)) < stop) {
-        int n = Utf8Scan.sequence(in, i, stop);
+      while (i < stop) {
+        if (i <= wordsUntil) {
+          long high = Utf8Scan.first((long) Utf8Scan.LONG.get(b, i) & Utf8Scan.HIGH, stop - i);
+          if (high == 0) {
+            i += Math.min(8, stop - i);
+            continue;
+          }
+          i += Long.numberOfTrailingZeros(high) >>> 3;
+        } else if (b[i] >= 0) {
+          i++;
+          continue;
+        }
+        int n = Utf8Scan.sequence(b, i, stop);
         if (n < 0) {
           throw notUtf8(start);
         }
@@ -466,24 +483,32 @@ public final class CborJson {
       }
       return;
     }
+    out.ensure(len + 32); // room: the rest of the text, one escape, a word written past the end
     byte[] o = out.array();
     int op = out.size();
-    int i = off;
-    while (true) {
-      int run = i;
-      i = Utf8Scan.plainJsonRun(in, i, stop);
-      int n = i - run;
-      if (o.length - op < n + 12) { // the run, and one escape of at most 12 bytes
-        out.setSize(op);
-        out.ensure(n + 12);
-        o = out.array();
+    while (i < stop) {
+      if (i <= wordsUntil) {
+        long w = (long) Utf8Scan.LONG.get(b, i);
+        Utf8Scan.LONG.set(o, op, w);
+        long flags = Utf8Scan.first(Utf8Scan.special(w), stop - i);
+        if (flags == 0) {
+          int n = Math.min(8, stop - i);
+          i += n;
+          op += n;
+          continue;
+        }
+        int k = Long.numberOfTrailingZeros(flags) >>> 3;
+        i += k;
+        op += k;
+      } else {
+        byte c = b[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+          o[op++] = c;
+          i++;
+          continue;
+        }
       }
-      System.arraycopy(in, run, o, op, n);
-      op += n;
-      if (i == stop) {
-        break;
-      }
-      int c = in[i];
+      int c = b[i];
       if (c >= 0) {
         i++;
         byte e = ESCAPE[c];
@@ -495,24 +520,32 @@ public final class CborJson {
           o[op++] = HEX[c >>> 4];
           o[op++] = HEX[c & 0xf];
         }
-        continue;
-      }
-      int seq = Utf8Scan.sequence(in, i, stop);
-      if (seq < 0) {
-        out.setSize(op);
-        throw notUtf8(start);
-      }
-      if (seq == 4) { // Jackson writes a code point above U+FFFF as its surrogates, escaped
-        int cp = (c & 0x07) << 18 | (in[i + 1] & 0x3f) << 12 | (in[i + 2] & 0x3f) << 6
-            | in[i + 3] & 0x3f;
-        op = unicodeEscape(Character.highSurrogate(cp), o, op);
-        op = unicodeEscape(Character.lowSurrogate(cp), o, op);
       } else {
-        for (int k = 0; k < seq; k++) {
-          o[op++] = in[i + k];
+        int n = Utf8Scan.sequence(b, i, stop);
+        if (n < 0) {
+          out.setSize(op);
+          throw notUtf8(start);
         }
+        if (n == 4) { // Jackson writes a code point above U+FFFF as its surrogates, escaped
+          int cp = (c & 0x07) << 18 | (b[i + 1] & 0x3f) << 12 | (b[i + 2] & 0x3f) << 6
+              | b[i + 3] & 0x3f;
+          op = unicodeEscape(Character.highSurrogate(cp), o, op);
+          op = unicodeEscape(Character.lowSurrogate(cp), o, op);
+        } else {
+          o[op] = b[i];
+          o[op + 1] = b[i + 1];
+          if (n == 3) {
+            o[op + 2] = b[i + 2];
+          }
+          op += n;
+        }
+        i += n;
       }
-      i += seq;
+      if (o.length - op < stop - i + 32) {
+        out.setSize(op);
+        out.ensure(stop - i + 32);
+        o = out.array();
+      }
     }
     out.setSize(op);
   }

@@ -10,9 +10,10 @@ import java.nio.ByteOrder;
  * forms, no surrogates, nothing above U+10FFFF), as {@link CborDecoder#wellFormedUtf8} checks.
  */
 final class Utf8Scan {
-  private static final VarHandle LONG =
+  /** Reads and writes eight bytes of a byte array at once, little-endian. */
+  static final VarHandle LONG =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final long HIGH = 0x8080808080808080L;
+  static final long HIGH = 0x8080808080808080L;
   private static final long ONES = 0x0101010101010101L;
 
   private Utf8Scan() {}
@@ -38,11 +39,7 @@ final class Utf8Scan {
    */
   static int plainJsonRun(byte[] b, int i, int stop) {
     while (stop - i >= 8) {
-      long w = (long) LONG.get(b, i);
-      // per byte: high bit set, below 0x20, equal to 0x22 or to 0x5c. Borrows only reach bytes
-      // above one that is flagged rightly, so the lowest flag is exact.
-      long flags = (w | (w - 0x2020202020202020L) & ~w | zero(w ^ 0x2222222222222222L)
-          | zero(w ^ 0x5c5c5c5c5c5c5c5cL)) & HIGH;
+      long flags = special((long) LONG.get(b, i));
       if (flags != 0) {
         return i + (Long.numberOfTrailingZeros(flags) >>> 3);
       }
@@ -58,6 +55,25 @@ final class Utf8Scan {
     return i;
   }
 
+  /**
+   * Returns the high bit of each byte of {@code w} (eight bytes, the first lowest) that JSON text
+   * cannot hold as it is: not ASCII, a control character, {@code "} or {@code \}. Borrows only
+   * reach bytes above one rightly flagged, so the lowest flag is exact; the ones above it may not
+   * be.
+   */
+  static long special(long w) {
+    return (w | (w - 0x2020202020202020L) & ~w | zero(w ^ 0x2222222222222222L)
+        | zero(w ^ 0x5c5c5c5c5c5c5c5cL)) & HIGH;
+  }
+
+  /**
+   * Returns {@code flags} without the flags of the bytes from the {@code n}-th on, if n is below
+   * 8: for a word that runs past the end of what is scanned.
+   */
+  static long first(long flags, int n) {
+    return n < 8 ? flags & ((1L << (n << 3)) - 1) : flags;
+  }
+
   /** High bit set in the bytes of {@code v} that are zero (and possibly in bytes above them). */
   private static long zero(long v) {
     return (v - ONES) & ~v;
@@ -69,29 +85,28 @@ final class Utf8Scan {
    */
   static int sequence(byte[] b, int i, int stop) {
     int c = b[i] & 0xff;
-    int n;
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-    } else {
-      return -1;
+    if (c < 0xe0) {
+      return c >= 0xc2 && i + 1 < stop && (b[i + 1] & 0xc0) == 0x80 ? 2 : -1;
     }
-    if (i + n >= stop) {
+    if (c < 0xf0) {
+      if (i + 2 >= stop) {
+        return -1;
+      }
+      int c1 = b[i + 1] & 0xff;
+      if ((c1 & 0xc0) != 0x80 || (b[i + 2] & 0xc0) != 0x80 || (c == 0xe0 && c1 < 0xa0)
+          || (c == 0xed && c1 > 0x9f)) {
+        return -1;
+      }
+      return 3;
+    }
+    if (c > 0xf4 || i + 3 >= stop) {
       return -1;
     }
     int c1 = b[i + 1] & 0xff;
-    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90)
-        || (c == 0xf4 && c1 > 0x8f)) {
+    if ((c1 & 0xc0) != 0x80 || (b[i + 2] & 0xc0) != 0x80 || (b[i + 3] & 0xc0) != 0x80
+        || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f)) {
       return -1;
     }
-    for (int k = 1; k <= n; k++) {
-      if ((b[i + k] & 0xc0) != 0x80) {
-        return -1;
-      }
-    }
-    return n + 1;
+    return 4;
   }
 }
