@@ -78,6 +78,8 @@ public final class RealizeThroughput {
   private static final int PLAIN_BATCH = 5_000;
   private static final long FIRST_ID = 1_100_000_000_000_000_000L;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
   private static final DateTimeFormatter TWITTER_TIME =
       DateTimeFormatter.ofPattern("EEE MMM dd HH:mm:ss Z yyyy", Locale.ROOT);
 
@@ -184,14 +186,17 @@ public final class RealizeThroughput {
             jsonWhere = "tmpfs /dev/shm";
           }
           long l0 = System.nanoTime();
+          long cpu0 = THREADS.getCurrentThreadCpuTime();
           try (Sink<?> sink = jsonSink) {
             p = realizer(client, address, sink).runUntilSynced();
           }
           double seconds = (System.nanoTime() - l0) / 1e9;
+          double cpu = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9;
           jsonSeconds = run == 0 ? seconds : Math.min(jsonSeconds, seconds);
           check(p, commits + 1, tweets, "json lines");
-          System.out.printf("realizer -> JSON lines (%s): %.2f s (%,.0f tweets/s)%n", jsonWhere,
-              seconds, tweets / seconds);
+          System.out.printf("realizer -> JSON lines (%s): %.2f s (%,.0f tweets/s); realizing "
+              + "thread's CPU %.2f s (%,.0f tweets per CPU-second)%n", jsonWhere, seconds,
+              tweets / seconds, cpu, tweets / cpu);
           Files.deleteIfExists(shm.resolve("out.jsonl"));
           Files.deleteIfExists(shm.resolve("out.jsonl.applied"));
           Files.deleteIfExists(shm.resolve("null.jsonl.applied"));
