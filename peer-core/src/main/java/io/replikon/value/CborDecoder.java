@@ -75,6 +75,17 @@ final class CborDecoder {
     return value;
   }
 
+  /**
+   * Decodes the one data item that starts at {@code offset} and ends by {@code limit}; returns
+   * it, and where it ends in {@code end[0]}.
+   */
+  static JsonNode decodeItem(byte[] bytes, int offset, int limit, int[] end) {
+    CborDecoder d = new CborDecoder(bytes, offset, limit);
+    JsonNode value = d.readItem(0);
+    end[0] = d.pos;
+    return value;
+  }
+
   private JsonNode readItem(int depth) {
     int start = pos;
     int ib = readByte("a data item");

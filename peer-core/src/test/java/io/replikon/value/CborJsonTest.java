@@ -56,7 +56,8 @@ class CborJsonTest {
   @ParameterizedTest
   @ValueSource(strings = {
     "", "a", "\"quoted\"", "back\\slash", "slash/", "tab\there", "new\nline\r\n", "\b\f",
-    "\u0000\u0001\u001f\u007f", "é", "水", "日本語", "😀", "👍🏽", "🇩🇪", "x😀y", "𝄞", "\uffff",
+    "\u0000\u0001\u001f\u007f", "é", "水", "日本語", "😀", "👍🏽", "🇩🇪", "x😀y", "𝄞",
+    "\uffff",
     "\ue000", "\u2028\u2029", "\u0080\u07ff\u0800", "</script>", "mixed \"é\"\n😀\\",
   })
   void write_text_escapesAsJackson(String text) throws Exception {
@@ -83,9 +84,9 @@ class CborJsonTest {
         BigInteger.TEN.pow(40)}) {
       assertSameAsTree(CanonicalCbor.encode(NODES.numberNode(v)));
     }
-    for (double d : new double[] {0.0, -0.0, 1.5, 0.1, 1e300, -1e-300, 65504.0, 5.960464477539063e-8,
-        Double.MIN_VALUE, Double.MAX_VALUE, Double.NaN, Double.POSITIVE_INFINITY,
-        Double.NEGATIVE_INFINITY, 1.0 / 3}) {
+    for (double d : new double[] {0.0, -0.0, 1.5, 0.1, 1e300, -1e-300, 65504.0,
+        5.960464477539063e-8, Double.MIN_VALUE, Double.MAX_VALUE, Double.NaN,
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1.0 / 3}) {
       assertSameAsTree(CanonicalCbor.encode(NODES.numberNode(d)));
     }
     assertSameAsTree(CanonicalCbor.encode(NODES.numberNode(0.1f)));

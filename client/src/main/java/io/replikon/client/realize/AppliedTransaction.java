@@ -1,5 +1,6 @@
 package io.replikon.client.realize;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.value.ByteBuilder;
@@ -14,9 +15,10 @@ import java.util.Objects;
  * idempotency key at-least-once sinks hand to their consumers.
  *
  * <p>A realizer reads a transaction's {@code fn} from the chunk and leaves its params encoded
- * until someone asks: {@link #transaction()} decodes them on its first call (they were checked
- * when the transaction was read, so it does not fail) and keeps the result. A sink may write them
- * without decoding (the JSON lines sink transcodes them to JSON).
+ * until someone asks: {@link #transaction()} decodes them on its first call and keeps the result.
+ * The realizer checks every transaction's params before the next one (decoding, transcoding or
+ * skipping them), so a malformed one stops the realization whoever asked first. A sink may write
+ * them without decoding (the JSON lines sink transcodes them to JSON).
  *
  * <p>Immutable (but for that cached decoding) and thread-safe provided the transaction's params
  * are not changed. Equal when commit, index, commit info and transaction are.
@@ -84,8 +86,16 @@ public final class AppliedTransaction {
       synchronized (this) {
         t = transaction;
         if (t == null) {
-          int end = paramsEnd();
-          t = new Transaction(fn, CanonicalCbor.decode(encoding, paramsOffset, end - paramsOffset));
+          JsonNode params;
+          int end = paramsEnd;
+          if (end >= 0) {
+            params = CanonicalCbor.decode(encoding, paramsOffset, end - paramsOffset);
+          } else { // decoding finds the end: no separate check
+            CanonicalCbor.Decoded d = CanonicalCbor.decodeItem(encoding, paramsOffset, limit);
+            params = d.value();
+            paramsEnd = d.end();
+          }
+          t = new Transaction(fn, params);
           transaction = t;
         }
       }

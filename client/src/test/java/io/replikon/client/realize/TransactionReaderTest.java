@@ -119,6 +119,16 @@ class TransactionReaderTest {
     assertMalformed(chunk("828261610182", 2), "declares 2 items but only 0 bytes remain");
   }
 
+  @Test
+  void transaction_ofMalformedParams_failsAsMalformed() {
+    TransactionReader reader =
+        new TransactionReader(ID, INFO, List.of(chunk("818261" + "61f7", 1)));
+    AppliedTransaction t = reader.next();
+    assertThatThrownBy(t::transaction).isInstanceOfSatisfying(ReplikonException.class,
+        e -> assertThat(e.reason()).isEqualTo(ReplikonException.Reason.MALFORMED_VALUE))
+        .hasMessageContaining("undefined");
+  }
+
   private static void assertMalformed(Chunk c, String mentions) {
     assertThatThrownBy(() -> {
       TransactionReader reader = new TransactionReader(ID, INFO, List.of(c));
