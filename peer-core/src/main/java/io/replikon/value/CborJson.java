@@ -230,20 +230,26 @@ public final class CborJson {
       throw CborDecoder.malformed(keyStart, "a map key is " + CborDecoder.describe(ib)
           + "; only text keys are allowed");
     }
-    if (keys.count > 0 && out != null) {
-      out.write(',');
-    }
     int ai = ib & 0x1f;
     boolean inOrder = false;
     if (ai != 31 && keys.all == null) {
       int len = readLength(3, ai, keyStart);
       int off = pos;
       if (out != null) {
-        out.write('"');
-      }
-      string(off, len, keyStart);
-      if (out != null) {
-        out.write('"');
+        out.ensure(len + 36);
+        byte[] o = out.array();
+        int op = out.size();
+        if (keys.count > 0) {
+          o[op++] = ',';
+        }
+        o[op++] = '"';
+        op = escaped(off, len, keyStart, op);
+        o = out.array();
+        o[op++] = '"';
+        o[op++] = ':';
+        out.setSize(op);
+      } else {
+        string(off, len, keyStart);
       }
       pos += len;
       if (keys.count == 0 || len > keys.lastLength || (len == keys.lastLength
@@ -254,15 +260,18 @@ public final class CborJson {
         inOrder = true;
       }
     } else {
+      if (keys.count > 0 && out != null) {
+        out.write(',');
+      }
       text(ai, keyStart);
+      if (out != null) {
+        out.write(':');
+      }
     }
     if (!inOrder && keys.all == null) {
       keys.all = keysBefore(keys.first, keyStart, depth);
     }
     keys.count++;
-    if (out != null) {
-      out.write(':');
-    }
     item(depth + 1);
     if (!inOrder) {
       // after the value, as the decoder, so that the same error is reported first
@@ -432,6 +441,18 @@ public final class CborJson {
   }
 
   private void text(int ai, int start) {
+    if (ai != 31 && out != null) {
+      int len = readLength(3, ai, start);
+      out.ensure(len + 34);
+      byte[] o = out.array();
+      int op = out.size();
+      o[op++] = '"';
+      op = escaped(pos, len, start, op);
+      out.array()[op++] = '"';
+      out.setSize(op);
+      pos += len;
+      return;
+    }
     if (out != null) {
       out.write('"');
     }
@@ -483,9 +504,22 @@ public final class CborJson {
       }
       return;
     }
-    out.ensure(len + 32); // room: the rest of the text, one escape, a word written past the end
+    out.ensure(len + 32);
+    out.setSize(escaped(off, len, start, out.size()));
+  }
+
+  /**
+   * Writes the text in {@code [off, off + len)} escaped at {@code op} in the builder's array,
+   * checking it, and returns where it ends. The caller made room for {@code len + 32} bytes at op
+   * (the rest of the text, one escape, a word written past the end); at the end that much room is
+   * left past what was written. The builder's size is not set.
+   */
+  private int escaped(int off, int len, int start, int op) {
+    byte[] b = in;
+    int stop = off + len;
+    int wordsUntil = b.length - 8;
+    int i = off;
     byte[] o = out.array();
-    int op = out.size();
     while (i < stop) {
       if (i <= wordsUntil) {
         long w = (long) Utf8Scan.LONG.get(b, i);
@@ -547,7 +581,7 @@ public final class CborJson {
         o = out.array();
       }
     }
-    out.setSize(op);
+    return op;
   }
 
   private static ReplikonException notUtf8(int start) {
