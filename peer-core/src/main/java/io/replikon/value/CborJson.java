@@ -55,13 +55,20 @@ public final class CborJson {
   private final byte[] in;
   private final int end;
   private final ByteBuilder out;
+  /** Whether code points above U+FFFF are written as escaped surrogates (else as UTF-8). */
+  private final boolean escapeAstral;
   private int pos;
 
   private CborJson(byte[] in, int pos, int end, ByteBuilder out) {
+    this(in, pos, end, out, true);
+  }
+
+  private CborJson(byte[] in, int pos, int end, ByteBuilder out, boolean escapeAstral) {
     this.in = in;
     this.pos = pos;
     this.end = end;
     this.out = out;
+    this.escapeAstral = escapeAstral;
   }
 
   /**
@@ -86,8 +93,21 @@ public final class CborJson {
    * @throws ReplikonException with reason {@code MALFORMED_VALUE} as {@link #skip}
    */
   public static int write(byte[] in, int offset, int end, ByteBuilder out) {
+    return write(in, offset, end, out, true);
+  }
+
+  /**
+   * Writes the data item that starts at {@code offset} as {@link #write(byte[], int, int,
+   * ByteBuilder)} does if {@code escapeAstral}; else with code points above U+FFFF as their
+   * UTF-8, which is what Jackson's {@code writeValueAsString} writes (its character writer does
+   * not escape surrogates): for JSON that becomes a {@code String}.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} as {@link #skip}
+   */
+  public static int write(byte[] in, int offset, int end, ByteBuilder out,
+      boolean escapeAstral) {
     Objects.checkFromToIndex(offset, end, in.length);
-    CborJson r = new CborJson(in, offset, end, Objects.requireNonNull(out, "out"));
+    CborJson r = new CborJson(in, offset, end, Objects.requireNonNull(out, "out"), escapeAstral);
     r.item(0);
     return r.pos;
   }
@@ -560,7 +580,7 @@ public final class CborJson {
           out.setSize(op);
           throw notUtf8(start);
         }
-        if (n == 4) { // Jackson writes a code point above U+FFFF as its surrogates, escaped
+        if (n == 4 && escapeAstral) { // as Jackson's UTF-8 writer: surrogates, escaped
           int cp = (c & 0x07) << 18 | (b[i + 1] & 0x3f) << 12 | (b[i + 2] & 0x3f) << 6
               | b[i + 3] & 0x3f;
           op = unicodeEscape(Character.highSurrogate(cp), o, op);
@@ -568,8 +588,11 @@ public final class CborJson {
         } else {
           o[op] = b[i];
           o[op + 1] = b[i + 1];
-          if (n == 3) {
+          if (n >= 3) {
             o[op + 2] = b[i + 2];
+            if (n == 4) {
+              o[op + 3] = b[i + 3];
+            }
           }
           op += n;
         }

@@ -53,6 +53,17 @@ class CborJsonTest {
     assertSameAsTree(CanonicalCbor.encode(value));
   }
 
+  @RepeatedTest(200)
+  void write_unescapedAstral_isWhatJacksonWritesAsAString(RepetitionInfo repetition)
+      throws Exception {
+    long seed = 1000 + repetition.getCurrentRepetition();
+    byte[] cbor = CanonicalCbor.encode(new RandomValues(seed).value(5));
+    ByteBuilder out = new ByteBuilder(0);
+    assertThat(CborJson.write(cbor, 0, cbor.length, out, false)).isEqualTo(cbor.length);
+    assertThat(new String(out.toByteArray(), StandardCharsets.UTF_8)).as("seed %d", seed)
+        .isEqualTo(JSON.writeValueAsString(CanonicalCbor.decode(cbor)));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
     "", "a", "\"quoted\"", "back\\slash", "slash/", "tab\there", "new\nline\r\n", "\b\f",
@@ -70,6 +81,11 @@ class CborJsonTest {
     CborJson.writeString(text, out);
     assertThat(new String(out.toByteArray(), StandardCharsets.UTF_8))
         .isEqualTo(new String(JSON.writeValueAsBytes(text), StandardCharsets.UTF_8));
+    byte[] cbor = CanonicalCbor.encode(keyed);
+    ByteBuilder asString = new ByteBuilder(0);
+    CborJson.write(cbor, 0, cbor.length, asString, false);
+    assertThat(new String(asString.toByteArray(), StandardCharsets.UTF_8))
+        .isEqualTo(JSON.writeValueAsString(CanonicalCbor.decode(cbor)));
   }
 
   @Test

@@ -130,7 +130,17 @@ public final class AppliedTransaction {
    * @throws io.replikon.error.ReplikonException {@code MALFORMED_VALUE} if they are malformed
    */
   void writeParamsJson(ByteBuilder out) {
-    int end = CborJson.write(encoding, paramsOffset, paramsEnd >= 0 ? paramsEnd : limit, out);
+    writeParamsJson(out, true);
+  }
+
+  /**
+   * Writes the params as JSON text as {@link #writeParamsJson(ByteBuilder)}, or if not
+   * {@code escapeAstral} with code points above U+FFFF as UTF-8: what Jackson's
+   * {@code writeValueAsString} writes.
+   */
+  void writeParamsJson(ByteBuilder out, boolean escapeAstral) {
+    int end = CborJson.write(encoding, paramsOffset, paramsEnd >= 0 ? paramsEnd : limit, out,
+        escapeAstral);
     paramsEnd = end;
   }
 

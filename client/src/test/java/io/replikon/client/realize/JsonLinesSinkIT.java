@@ -62,6 +62,26 @@ class JsonLinesSinkIT extends PeerFixture {
   }
 
   @Test
+  void sqliteOpsParams_areTheTextJacksonWritesAsAString() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    List<Transaction> txs = TransactionReaderTest.sample();
+    get(server.transact(TWEETS, txs));
+    Peer reader = client(server);
+    Path db = dir.resolve("ops.db");
+    try (Sink<SqlContext> sink = Sinks.sqlite(db)) {
+      Realizer.builder(reader, TWEETS, sink).accept("add-tweet", "add-note").build()
+          .runUntilSynced();
+    }
+    List<String> params = RealizerIT.column(db, "SELECT params FROM ops ORDER BY seq");
+    assertThat(params).hasSize(txs.size());
+    for (int i = 0; i < txs.size(); i++) {
+      assertThat(params.get(i)).isEqualTo(JSON.writeValueAsString(
+          CanonicalCbor.decode(CanonicalCbor.encode(txs.get(i).params()))));
+    }
+  }
+
+  @Test
   void aFailedBatchLargerThanWhatTheSinkHolds_isTruncatedAway() throws Exception {
     Peer server = server();
     get(server.create(TWEETS));
