@@ -69,6 +69,19 @@ public interface Peer extends Stage, AutoCloseable {
   List<Transaction> transactions(Commit commit);
 
   /**
+   * Returns the chunks of a stored commit, in order, as stored: each the canonical encoding of a
+   * list of {@code [fn, params]}, for readers that decode only what they need (a realizer writing
+   * JSON straight from CBOR). Their ids were checked when they were stored, their contents were
+   * not: decode strictly. Reads the store: may block briefly; thread-safe. The default encodes
+   * {@link #transactions} again.
+   *
+   * @throws io.replikon.error.ReplikonException {@code MISSING_CONTENT} if a chunk is not stored
+   */
+  default List<Chunk> chunks(Commit commit) {
+    return Chunk.split(transactions(commit));
+  }
+
+  /**
    * Calls {@code listener} with the address each time new commits of it are stored here (from a
    * peer or locally). The listener runs on the peer's engine thread: it must return quickly and
    * must not wait on this peer's futures. Closing the returned handle removes it.

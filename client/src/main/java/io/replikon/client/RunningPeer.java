@@ -391,6 +391,17 @@ final class RunningPeer implements Peer, ConnectionHandler {
   }
 
   @Override
+  public List<Chunk> chunks(Commit commit) {
+    List<Chunk> out = new ArrayList<>(commit.chunks().size());
+    for (Hash id : commit.chunks()) {
+      byte[] bytes = cdvcs.chunk(id).orElseThrow(() -> new ReplikonException(
+          ReplikonException.Reason.MISSING_CONTENT, "chunk " + id + " is not stored"));
+      out.add(new Chunk(id, bytes, Chunk.countTransactions(bytes)));
+    }
+    return out;
+  }
+
+  @Override
   public AutoCloseable onStored(Address address, Runnable listener) {
     storedListeners.computeIfAbsent(address, a -> new CopyOnWriteArrayList<>()).add(listener);
     return () -> storedListeners.getOrDefault(address, List.of()).remove(listener);

@@ -71,6 +71,43 @@ public final class CanonicalCbor {
   }
 
   /**
+   * Decodes the one CBOR data item that fills {@code bytes[offset, offset + length)}, as
+   * {@link #decode(byte[])} decodes a whole array; offsets in messages are offsets in
+   * {@code bytes}. For a value inside a larger encoding (a transaction's params inside a chunk).
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} as {@link #decode(byte[])}
+   * @throws IndexOutOfBoundsException if the range is not inside {@code bytes}
+   */
+  public static JsonNode decode(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(bytes, "bytes").length);
+    return CborDecoder.decode(bytes, offset, offset + length);
+  }
+
+  /**
+   * A value decoded from inside a larger encoding, and where its encoding ends.
+   *
+   * @param value the value
+   * @param end the offset just after its encoding
+   */
+  public record Decoded(JsonNode value, int end) {}
+
+  /**
+   * Decodes the one CBOR data item that starts at {@code offset} and ends at or before
+   * {@code limit}, which may be followed by more: for reading the items of a larger encoding one
+   * after the other.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} as {@link #decode(byte[])}
+   *     (trailing bytes aside)
+   * @throws IndexOutOfBoundsException if the range is not inside {@code bytes}
+   */
+  public static Decoded decodeItem(byte[] bytes, int offset, int limit) {
+    Objects.checkFromToIndex(offset, limit, Objects.requireNonNull(bytes, "bytes").length);
+    int[] end = new int[1];
+    JsonNode value = CborDecoder.decodeItem(bytes, offset, limit, end);
+    return new Decoded(value, end[0]);
+  }
+
+  /**
    * Returns SHA-256 over the canonical encoding of {@code value}, without copying the encoding.
    *
    * @throws ReplikonException with reason {@code INVALID_INPUT} as {@link #encode(JsonNode)}

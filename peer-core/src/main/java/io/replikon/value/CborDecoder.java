@@ -47,22 +47,42 @@ final class CborDecoder {
   private final int end;
   private int pos;
 
-  private CborDecoder(byte[] in) {
+  private CborDecoder(byte[] in, int offset, int end) {
     this.in = in;
-    this.end = in.length;
+    this.pos = offset;
+    this.end = end;
   }
 
   /** Decodes exactly one data item that fills {@code bytes}. */
   static JsonNode decode(byte[] bytes) {
-    CborDecoder d = new CborDecoder(bytes);
-    if (bytes.length == 0) {
-      throw malformed(0, "the input is empty, expected a data item");
+    return decode(bytes, 0, bytes.length);
+  }
+
+  /**
+   * Decodes exactly one data item that fills {@code bytes[offset, end)}; offsets in messages are
+   * offsets in {@code bytes}.
+   */
+  static JsonNode decode(byte[] bytes, int offset, int end) {
+    CborDecoder d = new CborDecoder(bytes, offset, end);
+    if (offset == end) {
+      throw malformed(offset, "the input is empty, expected a data item");
     }
     JsonNode value = d.readItem(0);
     if (d.pos != d.end) {
       throw malformed(
           d.pos, (d.end - d.pos) + " trailing byte(s) after the data item, expected end of input");
     }
+    return value;
+  }
+
+  /**
+   * Decodes the one data item that starts at {@code offset} and ends by {@code limit}; returns
+   * it, and where it ends in {@code end[0]}.
+   */
+  static JsonNode decodeItem(byte[] bytes, int offset, int limit, int[] end) {
+    CborDecoder d = new CborDecoder(bytes, offset, limit);
+    JsonNode value = d.readItem(0);
+    end[0] = d.pos;
     return value;
   }
 
@@ -417,7 +437,7 @@ final class CborDecoder {
     return new BigInteger(Long.toUnsignedString(u));
   }
 
-  private static String describe(int ib) {
+  static String describe(int ib) {
     switch (ib >>> 5) {
       case 0:
         return "an unsigned integer";
@@ -438,11 +458,11 @@ final class CborDecoder {
     }
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
-  private static ReplikonException malformed(int offset, String what) {
+  static ReplikonException malformed(int offset, String what) {
     return new ReplikonException(
         ReplikonException.Reason.MALFORMED_VALUE,
         "malformed CBOR at offset " + offset + ": " + what);

@@ -2,7 +2,6 @@ package io.replikon.client.realize;
 
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Commit;
-import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
@@ -223,22 +222,26 @@ final class DefaultRealizer<C> implements Realizer {
             return;
           }
           Commit commit = peer.commit(id);
-          List<Transaction> txs = peer.transactions(commit);
+          TransactionReader txs = new TransactionReader(id, commit, peer.chunks(commit));
+          int count = txs.size();
           int from = log.partial().filter(p -> p.commit().equals(id))
               .map(AppliedLog.Position::applied).orElse(0);
-          if (from > txs.size()) {
+          if (from > count) {
             throw new ReplikonException(Reason.MISSING_CONTENT, "the applied-log says "
                 + from + " transactions of commit " + id.shortHex() + " are applied; it has "
-                + txs.size());
+                + count);
           }
-          for (int i = from; i < txs.size(); i++) {
+          for (int i = 0; i < from; i++) {
+            txs.skip();
+          }
+          for (int i = from; i < count; i++) {
             if (batch == null) {
               batch = sink.begin(address);
             }
-            apply(batch, new AppliedTransaction(id, i, txs.get(i), commit));
+            apply(batch, txs.next());
             inBatch++;
             transactions++;
-            if (inBatch >= batchSize && i + 1 < txs.size()) {
+            if (inBatch >= batchSize && i + 1 < count) {
               log = log.within(id, i + 1);
               commitBatch(batch, log);
               batch = null;
@@ -246,6 +249,7 @@ final class DefaultRealizer<C> implements Realizer {
               commitsInBatch = 0;
             }
           }
+          txs.finish();
           if (batch == null) {
             batch = sink.begin(address);
           }
@@ -280,6 +284,10 @@ final class DefaultRealizer<C> implements Realizer {
         throw new ReplikonException(Reason.INVALID_INPUT, "no handler for fn '" + t.fn()
             + "' (transaction " + t.index() + " of commit " + t.commit().hex() + " in "
             + address + "): register one, or skip unknown fns");
+      }
+      if (handler == RecordOnly.HANDLER) {
+        batch.recordOnly(t);
+        return;
       }
       C context = batch.record(t);
       try {

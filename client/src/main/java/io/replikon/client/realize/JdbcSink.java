@@ -1,11 +1,12 @@
 package io.replikon.client.realize;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.replikon.cdvcs.Address;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.value.ByteBuilder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,9 +26,11 @@ import java.util.Map;
  */
 abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
   static final ObjectMapper JSON = new ObjectMapper();
-  /** The params last written as JSON, by identity, and their JSON (one batch at a time). */
-  private JsonNode lastParams;
+  /** The transaction whose params were last written as JSON, and that JSON. */
+  private AppliedTransaction lastParams;
   private String lastParamsJson;
+  /** Where params are transcoded to JSON (kept from one transaction to the next). */
+  private final ByteBuilder json = new ByteBuilder(16 * 1024);
   private static final String INSERT_OP =
       "INSERT INTO ops (commit_id, tx_index, fn, params) VALUES (?, ?, ?, ?)";
   private static final String LOAD_LOG = "SELECT log FROM applied_log WHERE address = ?";
@@ -85,13 +88,19 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
 
   /**
    * Returns the params of {@code t} as JSON, written once for the ops row and the handlers of the
-   * same transaction (the tweets row stores the same text).
+   * same transaction (the tweets row stores the same text): transcoded from their CBOR when that
+   * is at hand (no tree), the same text Jackson's {@code writeValueAsString} writes for the tree.
    */
   String paramsJson(AppliedTransaction t) throws JsonProcessingException {
-    JsonNode params = t.transaction().params();
-    if (params != lastParams) {
-      lastParamsJson = JSON.writeValueAsString(params);
-      lastParams = params;
+    if (t != lastParams) {
+      if (t.encoded()) { // straight from CBOR: the text writeValueAsString writes
+        json.clear(1 << 20);
+        t.writeParamsJson(json, false);
+        lastParamsJson = new String(json.array(), 0, json.size(), StandardCharsets.UTF_8);
+      } else {
+        lastParamsJson = JSON.writeValueAsString(t.transaction().params());
+      }
+      lastParams = t;
     }
     return lastParamsJson;
   }

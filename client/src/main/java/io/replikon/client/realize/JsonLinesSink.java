@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.cdvcs.Address;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
-import java.io.ByteArrayOutputStream;
+import io.replikon.value.ByteBuilder;
+import io.replikon.value.CborJson;
+import io.replikon.value.Hash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -23,25 +26,54 @@ import java.nio.file.StandardOpenOption;
  * {@code <file>.applied} is replaced atomically with the new length and applied-log. On open the
  * file is truncated back to the recorded length, dropping what a crash left after the last
  * recorded batch; if the sidecar is missing the file must be empty (it is then created first).
+ * Lines are written as the batch fills (every {@link #FLUSH_BYTES}), at the file's recorded end
+ * and beyond; a batch that does not commit is truncated away.
+ *
+ * <p>A file that is not a regular file (a character device such as {@code /dev/null}, a FIFO)
+ * cannot be truncated nor fsynced: lines are only written to it, in order, and the applied-log is
+ * kept in memory (no sidecar is read or written), so every sink opened on it starts from the
+ * beginning, at-least-once.
+ *
+ * <p>A transaction with {@link Handler#recordOnly()} is written straight from its encoding
+ * ({@link CborJson}); one with another handler as a Jackson tree the handler may add to. The
+ * lines are the same bytes either way.
  */
 final class JsonLinesSink implements Sink<ObjectNode> {
+  /** How many bytes of lines a batch holds before it writes them to the file. */
+  static final int FLUSH_BYTES = 1 << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path file;
   private final Path sidecarPath;
   private final FileChannel channel;
+  /** False for a device or FIFO: no sidecar, no truncation, no fsync. */
+  private final boolean regular;
+  private final ByteBuilder lines = new ByteBuilder(FLUSH_BYTES + (FLUSH_BYTES >> 2));
   private Sidecar sidecar;
+  /** The line prefix {@code {"commit":"<hex>","tx":} of the commit written last, and its id. */
+  private byte[] commitPrefix;
+  private Hash prefixCommit;
+  /** {@code ,"fn":"<fn>","params":} for the fn written last, and that fn. */
+  private byte[] fnInfix;
+  private String infixFn;
 
-  private JsonLinesSink(Path file, Path sidecarPath, FileChannel channel, Sidecar sidecar) {
+  private JsonLinesSink(Path file, Path sidecarPath, FileChannel channel, boolean regular,
+      Sidecar sidecar) {
     this.file = file;
     this.sidecarPath = sidecarPath;
     this.channel = channel;
+    this.regular = regular;
     this.sidecar = sidecar;
   }
 
   static JsonLinesSink open(Path file) {
     Path sidecarPath = file.resolveSibling(file.getFileName() + ".applied");
     try {
+      if (Files.exists(file) && !Files.isRegularFile(file)) {
+        // a device or a FIFO (symbolic links followed): write only, log in memory
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
+        return new JsonLinesSink(file, sidecarPath, channel, false, Sidecar.EMPTY);
+      }
       Sidecar sidecar = Sidecar.read(sidecarPath).orElse(null);
       if (sidecar == null) {
         if (Files.exists(file) && Files.size(file) > 0) {
@@ -67,7 +99,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
         channel.close();
         throw e;
       }
-      return new JsonLinesSink(file, sidecarPath, channel, sidecar);
+      return new JsonLinesSink(file, sidecarPath, channel, true, sidecar);
     } catch (IOException e) {
       throw new ReplikonException(Reason.STORE_IO, "cannot open " + file + ": " + e, e);
     }
@@ -82,8 +114,12 @@ final class JsonLinesSink implements Sink<ObjectNode> {
   @Override
   public Batch<ObjectNode> begin(Address address) {
     sidecar.check(address, file);
+    lines.clear(FLUSH_BYTES + (FLUSH_BYTES >> 2));
     return new Batch<>() {
-      final ByteArrayOutputStream lines = new ByteArrayOutputStream();
+      /** Where this batch's lines start: the recorded length. */
+      final long start = sidecar.length();
+      /** Where the lines not written yet go. */
+      long at = start;
       ObjectNode pending;
       boolean done;
 
@@ -98,33 +134,61 @@ final class JsonLinesSink implements Sink<ObjectNode> {
         return pending;
       }
 
+      @Override
+      public void recordOnly(AppliedTransaction t) {
+        flushPending();
+        if (!t.encoded()) {
+          record(t);
+          return;
+        }
+        writeLine(t);
+        if (lines.size() >= FLUSH_BYTES) {
+          write();
+        }
+      }
+
       private void flushPending() {
         if (pending != null) {
           try {
-            lines.writeBytes(JSON.writeValueAsBytes(pending));
+            lines.write(JSON.writeValueAsBytes(pending));
           } catch (JsonProcessingException e) {
             throw new ReplikonException(Reason.INVALID_INPUT, "a line cannot be written as "
                 + "JSON: " + e.getMessage(), e);
           }
           lines.write('\n');
           pending = null;
+          if (lines.size() >= FLUSH_BYTES) {
+            write();
+          }
+        }
+      }
+
+      /** Writes the lines held to the file. */
+      private void write() {
+        try {
+          ByteBuffer b = lines.asByteBuffer();
+          while (b.hasRemaining()) {
+            at += regular ? channel.write(b, at) : channel.write(b);
+          }
+          lines.clear();
+        } catch (IOException e) {
+          throw new ReplikonException(Reason.STORE_IO, "cannot append to " + file + ": " + e, e);
         }
       }
 
       @Override
       public void commit(AppliedLog log) {
         flushPending();
-        long start = sidecar.length();
         try {
-          ByteBuffer b = ByteBuffer.wrap(lines.toByteArray());
-          long at = start;
-          while (b.hasRemaining()) {
-            at += channel.write(b, at);
+          write();
+          if (regular) {
+            channel.force(false);
+            Sidecar next = sidecar.with(address, at, log);
+            next.write(sidecarPath);
+            sidecar = next;
+          } else {
+            sidecar = sidecar.with(address, at, log);
           }
-          channel.force(false);
-          Sidecar next = sidecar.with(address, at, log);
-          next.write(sidecarPath);
-          sidecar = next;
           done = true;
         } catch (IOException | RuntimeException e) {
           truncateTo(start, e);
@@ -135,16 +199,52 @@ final class JsonLinesSink implements Sink<ObjectNode> {
 
       @Override
       public void close() {
-        done = true;
+        if (!done) {
+          done = true;
+          pending = null;
+          lines.clear();
+          if (at != start) {
+            truncateTo(start, null);
+          }
+        }
       }
     };
   }
 
+  /** Appends the line of {@code t}, its params transcoded from their encoding. */
+  private void writeLine(AppliedTransaction t) {
+    if (!t.commit().equals(prefixCommit)) {
+      commitPrefix = ("{\"commit\":\"" + t.commit().hex() + "\",\"tx\":")
+          .getBytes(StandardCharsets.US_ASCII);
+      prefixCommit = t.commit();
+    }
+    if (!t.fn().equals(infixFn)) {
+      ByteBuilder b = new ByteBuilder(32);
+      b.writeAscii(",\"fn\":");
+      CborJson.writeString(t.fn(), b);
+      b.writeAscii(",\"params\":");
+      fnInfix = b.toByteArray();
+      infixFn = t.fn();
+    }
+    lines.write(commitPrefix);
+    lines.writeDecimal(t.index());
+    lines.write(fnInfix);
+    t.writeParamsJson(lines);
+    lines.write('}');
+    lines.write('\n');
+  }
+
+  /** Cuts the file back to {@code length} after a failed batch (a regular file only). */
   private void truncateTo(long length, Exception cause) {
+    if (!regular) {
+      return;
+    }
     try {
       channel.truncate(length);
     } catch (IOException suppressed) {
-      cause.addSuppressed(suppressed); // the next open truncates back anyway
+      if (cause != null) {
+        cause.addSuppressed(suppressed); // the next open truncates back anyway
+      }
     }
   }
 
@@ -152,6 +252,10 @@ final class JsonLinesSink implements Sink<ObjectNode> {
   public void reset(Address address) {
     sidecar.check(address, file);
     Sidecar empty = Sidecar.EMPTY;
+    if (!regular) {
+      sidecar = empty;
+      return;
+    }
     empty.write(sidecarPath); // first: a crash after it truncates the file on the next open
     sidecar = empty;
     try {
@@ -164,7 +268,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
 
   @Override
   public boolean exactlyOnce() {
-    return true;
+    return regular;
   }
 
   @Override

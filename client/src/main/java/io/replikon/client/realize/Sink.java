@@ -61,6 +61,16 @@ public interface Sink<C> extends AutoCloseable {
     C record(AppliedTransaction transaction);
 
     /**
+     * Records a transaction whose handler adds nothing ({@link Handler#recordOnly()}): what
+     * {@link #record} records, with no context handed out, so that a sink may write it without
+     * decoding its params (the JSON lines sink transcodes them straight to JSON). The default
+     * calls {@link #record}.
+     */
+    default void recordOnly(AppliedTransaction transaction) {
+      record(transaction);
+    }
+
+    /**
      * Makes everything recorded in this batch durable together with {@code log}, the applied-log
      * after it. Called at most once; the batch is finished afterwards.
      */

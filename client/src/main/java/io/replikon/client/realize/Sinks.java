@@ -78,7 +78,17 @@ public final class Sinks {
    * <p>Each batch is appended and fsynced, then the length of the file and the applied-log are
    * recorded in the sidecar {@code <file>.applied}, replaced atomically (temporary file, fsync,
    * rename, directory fsync). Opening truncates the file back to the recorded length, dropping
-   * lines a crash left behind. Reset records an empty log, then truncates the file.
+   * lines a crash left behind. Reset records an empty log, then truncates the file. Lines of a
+   * large batch are written before it commits (every MiB) and cut away if it does not.
+   *
+   * <p>A file that is not a regular file, such as {@code /dev/null}, a FIFO or a terminal (after
+   * symbolic links), can be neither truncated nor fsynced: the lines are only written to it, in
+   * order, the applied-log is kept in memory (no sidecar), and every sink opened on it starts from
+   * the beginning: at-least-once, {@link Sink#exactlyOnce()} false.
+   *
+   * <p>Transactions whose handler is {@link Handler#recordOnly()} ({@code accept(fn)}) are
+   * written straight from their CBOR encoding, without building a tree; the lines are the same
+   * bytes as a handler that adds nothing would get.
    *
    * @throws io.replikon.error.ReplikonException {@code INVALID_INPUT} if the file is not empty
    *     and has no sidecar, {@code STORE_IO} if it is shorter than recorded or cannot be opened
