@@ -124,8 +124,10 @@ public final class CollectorThroughput {
         Path store = work.resolve("journal-only");
         double journalSeconds;
         double journalCpu;
+        String[] writerRow;
         try (Collector c = Collector.start(CollectorConfig.of(PeerConfig.server(store), address)
             .withFlushInterval(Duration.ofHours(1)).withFlushThreshold(n))) {
+          long writer0 = threadCpu("replikon-journal");
           mark();
           long j0 = System.nanoTime();
           ArrayDeque<CompletableFuture<Accepted>> inFlight = new ArrayDeque<>();
@@ -140,6 +142,9 @@ public final class CollectorThroughput {
           }
           journalSeconds = seconds(j0);
           journalCpu = cpuSince();
+          double writerCpu = (threadCpu("replikon-journal") - writer0) / 1e9;
+          writerRow = row("  of which the journal's writer thread (copy, CRC, write, fsync)",
+              journalSeconds, writerCpu, n, encMb, load);
           long f0 = System.nanoTime();
           c.flush().join();
           System.out.printf("(then one commit of all %,d: %.2f s, not in the table)%n", n,
@@ -147,6 +152,7 @@ public final class CollectorThroughput {
         }
         rows.add(row("journal append alone (submissions of 1,000, 4 in flight, fsync)",
             journalSeconds, journalCpu, n, encMb, load));
+        rows.add(writerRow);
         ReplicationThroughput.delete(store);
 
         // 3. commit alone
@@ -281,6 +287,19 @@ public final class CollectorThroughput {
   static long cpu() {
     return ((com.sun.management.OperatingSystemMXBean)
         java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** CPU time so far of the live threads whose name starts with {@code prefix}, nanoseconds. */
+  static long threadCpu(String prefix) {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith(prefix)) {
+        sum += Math.max(0, threads.getThreadCpuTime(t.getId()));
+      }
+    }
+    return sum;
   }
 
   private static long cpuMark;
