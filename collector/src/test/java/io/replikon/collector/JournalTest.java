@@ -140,6 +140,39 @@ class JournalTest {
     }
   }
 
+  @Test
+  void append_groupsLargerThanTheWriteBuffer_areReadBackByteForByte() {
+    java.util.Random random = new java.util.Random(7);
+    List<List<byte[]>> submissions = new ArrayList<>();
+    for (int s = 0; s < 6; s++) { // sizes around and across the buffer's edges
+      List<byte[]> events = new ArrayList<>();
+      for (int e = 0; e < 1 + s; e++) {
+        byte[] b = new byte[s % 2 == 0 ? Journal.WRITE_BUFFER / 3 + e : 1 + random.nextInt(300)];
+        random.nextBytes(b);
+        events.add(b);
+      }
+      submissions.add(events);
+    }
+    List<CompletableFuture<Journal.Entry>> all = new ArrayList<>();
+    try (Journal j = open(0, new ArrayList<>(), new ArrayList<>())) {
+      for (List<byte[]> events : submissions) { // queued together: one group, several writes
+        all.add(j.append(events, new byte[] {1, 2, 3}, 0));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+    }
+    List<Journal.Recovered> recovered = new ArrayList<>();
+    open(0, new ArrayList<>(), recovered).close();
+    List<Journal.Entry> entries = recovered.get(0).uncommitted();
+    assertThat(entries).hasSize(submissions.size());
+    for (int s = 0; s < submissions.size(); s++) {
+      assertThat(entries.get(s).events()).hasSize(submissions.get(s).size());
+      for (int e = 0; e < submissions.get(s).size(); e++) {
+        assertThat(entries.get(s).events().get(e)).isEqualTo(submissions.get(s).get(e));
+      }
+      assertThat(entries.get(s).cursor()).containsExactly(1, 2, 3);
+    }
+  }
+
   private List<Path> segments() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> !p.getFileName().toString().startsWith("keys")).sorted().toList();
