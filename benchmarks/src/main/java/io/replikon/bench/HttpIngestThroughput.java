@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code tweets}), one a request or a JSON array of 100.
  *
  * <p>Run: {@code java -Xmx4g -cp benchmarks/target/benchmarks.jar
- * io.replikon.bench.HttpIngestThroughput [seconds] [runs] [small|tweets|both]} (default 10 2 small).
+ * io.replikon.bench.HttpIngestThroughput [seconds] [runs] [small|tweets|both] [1|100|both]
+ * [accept|journal|both]} (default 10 2 small both both).
  */
 public final class HttpIngestThroughput {
   private static final int CONNECTIONS = 100;
@@ -85,6 +86,10 @@ public final class HttpIngestThroughput {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     String kinds = args.length > 2 ? args[2] : "small";
+    int[] perRequests = args.length > 3 && !args[3].equals("both")
+        ? new int[] {Integer.parseInt(args[3])} : new int[] {1, 100};
+    boolean[] intakes = args.length > 4 && !args[4].equals("both")
+        ? new boolean[] {args[4].equals("journal")} : new boolean[] {false, true};
     Path work = Files.createTempDirectory("replikon-bench-http");
     List<String> table = new ArrayList<>();
     try {
@@ -106,17 +111,18 @@ public final class HttpIngestThroughput {
           : List.of(kinds);
       for (int run = 1; run <= runs; run++) {
         for (String kind : eventKinds) {
-          for (int perRequest : new int[] {1, 100}) {
+          for (int perRequest : perRequests) {
             byte[][] bodies = bodies(kind, perRequest, tweets);
-            for (boolean journaled : new boolean[] {false, true}) {
+            for (boolean journaled : intakes) {
               String load = CollectorThroughput.load();
               Result r = measure(work.resolve("run" + run + kind + perRequest), journaled,
                   bodies, perRequest, seconds);
               String line = String.format("| %d | %s | %d | %s | %,.0f | %,.0f | %.1f | %.1f |"
-                      + " %,d | %s | %s |", run, kind, perRequest,
+                      + " %,d | %.1f | %,.0f | %s | %s |", run, kind, perRequest,
                   journaled ? "journal (collector)" : "accept at once", r.load.eventsPerSecond(),
                   r.load.requestsPerSecond(), r.load.latencyMs(0.5), r.load.latencyMs(0.99),
-                  r.load.refused(), r.stats, load);
+                  r.load.refused(), r.cpuSeconds / seconds,
+                  r.load.requests() / r.cpuSeconds, r.stats, load);
               System.out.println(line);
               table.add(line);
             }
@@ -125,7 +131,8 @@ public final class HttpIngestThroughput {
       }
       System.out.println();
       System.out.println("| run | events | per request | intake | events/s | requests/s"
-          + " | p50 ms | p99 ms | 503s | collector | load (1/5/15 min) |");
+          + " | p50 ms | p99 ms | 503s | cores used | requests/CPU-s | collector"
+          + " | load (1/5/15 min) |");
       table.forEach(System.out::println);
     } finally {
       ReplicationThroughput.delete(work);
@@ -156,7 +163,8 @@ public final class HttpIngestThroughput {
     return out;
   }
 
-  private record Result(HttpLoad.Result load, String stats) {}
+  /** A case's figures; {@code cpuSeconds}: the process's (client and server) in the window. */
+  private record Result(HttpLoad.Result load, double cpuSeconds, String stats) {}
 
   private static Result measure(Path dir, boolean journaled, byte[][] bodies, int perRequest,
       int seconds) throws Exception {
@@ -179,15 +187,28 @@ public final class HttpIngestThroughput {
     runner.start();
     try (HttpLoad load = new HttpLoad("127.0.0.1", ingest.port(), CONNECTIONS)) {
       Thread.sleep(100); // the intake is handed over
-      HttpLoad.Result r = load.closedLoop(TimeUnit.SECONDS.toNanos(3),
-          TimeUnit.SECONDS.toNanos(seconds), i -> bodies[(int) (i % bodies.length)], perRequest);
+      long warmUp = TimeUnit.SECONDS.toNanos(3);
+      long[] cpu = new long[1];
+      Thread marker = new Thread(() -> { // the process's CPU time at the start of the window
+        try {
+          TimeUnit.NANOSECONDS.sleep(warmUp);
+          cpu[0] = CollectorThroughput.cpu();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      marker.start();
+      HttpLoad.Result r = load.closedLoop(warmUp, TimeUnit.SECONDS.toNanos(seconds),
+          i -> bodies[(int) (i % bodies.length)], perRequest);
+      double cpuSeconds = (CollectorThroughput.cpu() - cpu[0]) / 1e9;
+      marker.join();
       String stats = "-";
       if (collector != null) {
         CollectorStats s = collector.stats();
         stats = String.format("%,d accepted, %,d commits, %,d pending", s.accepted(),
             s.commits(), s.pending());
       }
-      return new Result(r, stats);
+      return new Result(r, cpuSeconds, stats);
     } finally {
       ingest.close();
       runner.join();
