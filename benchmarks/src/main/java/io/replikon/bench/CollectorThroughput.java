@@ -190,6 +190,7 @@ public final class CollectorThroughput {
         CollectorStats stats;
         try (Collector c = Collector.start(CollectorConfig.of(PeerConfig.server(store), address)
             .withFlushInterval(Duration.ofHours(1)))) {
+          java.util.Map<String, Long> threads0 = threadTimes();
           mark();
           long t0 = System.nanoTime();
           Sources.jsonLines(JsonLinesConfig.file(file)).run(c);
@@ -197,6 +198,7 @@ public final class CollectorThroughput {
           c.flush().join();
           total = seconds(t0);
           totalCpu = cpuSince();
+          printThreadTimes(threads0, threadTimes());
           stats = c.stats();
           System.out.printf("run %d: read and journaled in %.2f s, committed in %.2f s; %s%n", r,
               read, total, stats);
@@ -304,6 +306,55 @@ public final class CollectorThroughput {
   }
 
   private static long cpuMark;
+
+  /**
+   * CPU time (user + system, in clock ticks) of every thread of this process by thread id and
+   * name, from /proc/self/task: JVM threads, GC and JIT threads, and RocksDB's own native threads
+   * alike. Empty where there is no /proc.
+   */
+  static java.util.Map<String, Long> threadTimes() {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          int open = stat.indexOf('(');
+          int close = stat.lastIndexOf(')');
+          String[] f = stat.substring(close + 2).split(" ");
+          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+          out.put(task.getFileName() + " " + stat.substring(open + 1, close), ticks);
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (java.io.IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  /** Prints the CPU seconds threads used between two {@link #threadTimes}, grouped by name. */
+  static void printThreadTimes(java.util.Map<String, Long> before,
+      java.util.Map<String, Long> after) {
+    java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+    long all = 0;
+    for (var e : after.entrySet()) {
+      long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      String name = e.getKey().substring(e.getKey().indexOf(' ') + 1)
+          .replaceAll("[0-9]+$", "").replaceAll("-[0-9a-f]{6,}$", "").replaceAll("[-#]$", "");
+      byName.merge(name, used, Long::sum);
+      all += used;
+    }
+    if (all == 0) {
+      return;
+    }
+    StringBuilder line = new StringBuilder("  CPU by thread (s):");
+    long total = all;
+    byName.entrySet().stream().filter(e -> e.getValue() * 100 >= total) // at least 1%
+        .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> line.append(String.format(" %s %.2f;", e.getKey(), e.getValue() / 100.0)));
+    System.out.println(line.append(String.format(" all %.2f", all / 100.0)));
+  }
 
   /** Starts the CPU clock of a row. */
   private static void mark() {
