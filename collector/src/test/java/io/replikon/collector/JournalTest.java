@@ -92,9 +92,8 @@ class JournalTest {
       assertThat(j.append(events("next"), new byte[0], 0).join().firstSeq()).isEqualTo(2);
     }
     List<Journal.Recovered> again = new ArrayList<>();
-    try (Journal j = open(0, new ArrayList<>(), again)) {
-      assertThat(texts(again.get(0).uncommitted())).containsExactly("kept", "next");
-    }
+    open(0, new ArrayList<>(), again).close();
+    assertThat(texts(again.get(0).uncommitted())).containsExactly("kept", "next");
   }
 
   @Test
@@ -108,9 +107,8 @@ class JournalTest {
     bytes[bytes.length - 2] ^= 0x40;
     Files.write(segment, bytes);
     List<Journal.Recovered> recovered = new ArrayList<>();
-    try (Journal j = open(0, new ArrayList<>(), recovered)) {
-      assertThat(texts(recovered.get(0).uncommitted())).containsExactly("good");
-    }
+    open(0, new ArrayList<>(), recovered).close();
+    assertThat(texts(recovered.get(0).uncommitted())).containsExactly("good");
   }
 
   @Test
@@ -134,9 +132,41 @@ class JournalTest {
       j.append(events("a", "b"), new byte[0], KeyWindow.hash("request-1")).join();
     }
     KeyWindow reopened = new KeyWindow(100);
-    try (Journal j = Journal.open(dir, 2, reopened, e -> { }, r -> { })) {
-      assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(2);
-      assertThat(reopened.get(KeyWindow.hash("request-2"))).isEqualTo(-1);
+    Journal.open(dir, 2, reopened, e -> { }, r -> { }).close();
+    assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(2);
+    assertThat(reopened.get(KeyWindow.hash("request-2"))).isEqualTo(-1);
+  }
+
+  @Test
+  void append_groupsLargerThanTheWriteBuffer_areReadBackByteForByte() {
+    java.util.Random random = new java.util.Random(7);
+    List<List<byte[]>> submissions = new ArrayList<>();
+    for (int s = 0; s < 6; s++) { // sizes around and across the buffer's edges
+      List<byte[]> events = new ArrayList<>();
+      for (int e = 0; e < 1 + s; e++) {
+        byte[] b = new byte[s % 2 == 0 ? Journal.WRITE_BUFFER / 3 + e : 1 + random.nextInt(300)];
+        random.nextBytes(b);
+        events.add(b);
+      }
+      submissions.add(events);
+    }
+    List<CompletableFuture<Journal.Entry>> all = new ArrayList<>();
+    try (Journal j = open(0, new ArrayList<>(), new ArrayList<>())) {
+      for (List<byte[]> events : submissions) { // queued together: one group, several writes
+        all.add(j.append(events, new byte[] {1, 2, 3}, 0));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+    }
+    List<Journal.Recovered> recovered = new ArrayList<>();
+    open(0, new ArrayList<>(), recovered).close();
+    List<Journal.Entry> entries = recovered.get(0).uncommitted();
+    assertThat(entries).hasSize(submissions.size());
+    for (int s = 0; s < submissions.size(); s++) {
+      assertThat(entries.get(s).events()).hasSize(submissions.get(s).size());
+      for (int e = 0; e < submissions.get(s).size(); e++) {
+        assertThat(entries.get(s).events().get(e)).isEqualTo(submissions.get(s).get(e));
+      }
+      assertThat(entries.get(s).cursor()).containsExactly(1, 2, 3);
     }
   }
 
@@ -157,9 +187,8 @@ class JournalTest {
       j.release(1); // committed: the segment (once closed) and its record may go
     }
     KeyWindow reopened = new KeyWindow(100);
-    try (Journal j = Journal.open(dir, 1, reopened, e -> { }, r -> { })) {
-      assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(1);
-    }
+    Journal.open(dir, 1, reopened, e -> { }, r -> { }).close();
+    assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(1);
     assertThat(Files.size(dir.resolve("keys.log"))).isEqualTo(12);
   }
 }
