@@ -41,9 +41,12 @@ import java.util.Set;
  * nothing is missing, so the subscriber learns that it is in sync.
  *
  * Publish out. What a link lacks is computed once into an outbox (a list of commits, parents
- * first) and sent in publishes of at most maxCommitsPerPublish entries, with the commit values and
- * as many chunks as fit in maxInlineBytes inline; at most maxUnackedPublishes are in flight per
- * link, the rest go out as acks come back (backpressure at the sender).
+ * first) and sent in publishes of at most maxCommitsPerPublish entries, with the values of whole
+ * commits inline up to maxInlineBytes (a commit that does not fit waits for the next publish, so
+ * the receiver need not fetch; only a commit larger than a publish is sent with part of its
+ * chunks); at most maxUnackedPublishes are in flight per link, the rest go out as acks come back
+ * (backpressure at the sender). Values just stored are kept at hand (RecentValues), so a publish
+ * that follows a write does not read them back from the store.
  *
  * Publish in. Publishes of one address are handled one at a time, in arrival order. For each: the
  * new commits are found (a commit whose parent is neither stored nor earlier in the publish is a
@@ -77,6 +80,8 @@ public final class PeerEngine {
   static final int FETCH_GROUP = 8;
   /** Fetches a link may have waiting while it does not read its replies; one more closes it. */
   static final int MAX_DEFERRED_FETCHES = 16;
+  /** Bytes of recently stored values kept to serve publishes and fetches without a read. */
+  static final long RECENT_VALUE_BYTES = 32L << 20;
   private final EngineConfig config;
   private final CdvcsStore store;
   private final Clock clock;
@@ -84,6 +89,7 @@ public final class PeerEngine {
   private final Map<Long, LinkState> links = new LinkedHashMap<>();
   private final Map<Address, AddressState> addresses = new HashMap<>();
   private final Set<Address> interests = new LinkedHashSet<>();
+  private final RecentValues recent = new RecentValues(RECENT_VALUE_BYTES);
 
   /**
    * Creates an engine. A server engine takes every CDVCS in the store as an interest.
@@ -144,15 +150,18 @@ public final class PeerEngine {
 
   /**
    * Stores a local update (from create, transact, merge, pull or fork), makes the address an
-   * interest, and offers the new commits to every link subscribed to the address.
+   * interest, and offers the new commits to every link subscribed to the address. The update's
+   * values must hash to their ids, as those of updates built by {@link Cdvcs} and
+   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again.
    *
    * @return what changed
    */
   public Cdvcs.Preview submit(Update update) {
     Address address = update.address();
     AddressState a = address(address);
-    Cdvcs.Preview change = store.write(a.cdvcs, update);
+    Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
     store.store().sync();
+    remember(update);
     subscribe(address);
     if (!change.newCommits().isEmpty()) {
       events.stored(address, null, change);
@@ -336,12 +345,11 @@ public final class PeerEngine {
     List<Message.Slice> slices = new ArrayList<>();
     long bytes = 0;
     for (Hash h : fetch.hashes()) {
-      Optional<byte[]> value = store.value(h);
-      if (value.isEmpty()) {
+      byte[] v = value(h);
+      if (v == null) {
         slices.add(new Message.Slice(h, 0, -1, new byte[0]));
         continue;
       }
-      byte[] v = value.get();
       int offset = 0;
       do {
         int n = Math.min(v.length - offset, Message.MAX_SLICE_BYTES);
@@ -530,8 +538,10 @@ public final class PeerEngine {
     p.fresh.forEach(e -> freshIds.add(e.id()));
     p.values.forEach((h, v) -> (freshIds.contains(h) ? commitValues : chunkValues).put(h, v));
     Update update = new Update(a.address, p.fresh, commitValues, chunkValues);
-    Cdvcs.Preview change = store.write(a.cdvcs, update);
+    // Every value of p was hashed as it arrived (Inbound.keep): no second hashing.
+    Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
     store.store().sync();
+    remember(update);
     Set<Hash> known = p.from.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     for (Update.Entry e : change.newCommits()) {
       advanceKnown(known, e);
@@ -606,34 +616,61 @@ public final class PeerEngine {
     }
   }
 
+  /**
+   * Sends the next publish of an outbox: its commits with their values inline, up to
+   * maxInlineBytes. A commit whose values do not all fit waits for the next publish, so that the
+   * receiver need not fetch; only the first commit of a publish may be sent with part of its
+   * chunks (a commit larger than a publish), and the receiver fetches the rest.
+   */
   private void publishBatch(LinkState l, AddressState a, Deque<Hash> outbox) {
     List<Update.Entry> entries = new ArrayList<>();
     Map<Hash, byte[]> values = new LinkedHashMap<>();
     long inline = 0;
     Set<Hash> known = l.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     while (!outbox.isEmpty() && entries.size() < config.maxCommitsPerPublish()) {
-      Hash id = outbox.poll();
+      Hash id = outbox.peek();
       if (!a.cdvcs.graph().contains(id)) {
+        outbox.poll();
         continue;
       }
+      byte[] commitValue = value(id);
+      if (commitValue == null) {
+        throw new IllegalStateException("commit " + id + " of " + a.address + " is in the graph"
+            + " but its value is not stored");
+      }
+      List<Hash> chunks = Commit.decode(commitValue).chunks();
+      // Read the chunks that fit; stop at the first that does not (or is not stored).
+      List<byte[]> fitting = new ArrayList<>(chunks.size());
+      long size = inline + commitValue.length;
+      for (Hash chunk : chunks) {
+        byte[] bytes = value(chunk);
+        if (bytes == null || size + bytes.length > config.maxInlineBytes()) {
+          if (bytes != null && !entries.isEmpty()) {
+            recent.put(chunk, bytes); // read once: the next publish starts with this commit
+          }
+          break;
+        }
+        fitting.add(bytes);
+        size += bytes.length;
+      }
+      boolean full = fitting.size() < chunks.size();
+      if (full && !entries.isEmpty()) {
+        for (int i = 0; i < fitting.size(); i++) {
+          recent.put(chunks.get(i), fitting.get(i));
+        }
+        break; // this commit goes first in the next publish
+      }
+      outbox.poll();
       Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id));
       entries.add(entry);
-      byte[] commitValue = store.value(id).orElseThrow();
       values.put(id, commitValue);
-      inline += commitValue.length;
-      boolean full = false;
-      for (Hash chunk : Commit.decode(commitValue).chunks()) {
-        Optional<byte[]> bytes = store.value(chunk);
-        if (!full && bytes.isPresent() && inline + bytes.get().length <= config.maxInlineBytes()) {
-          values.put(chunk, bytes.get());
-          inline += bytes.get().length;
-        } else {
-          full = true; // the receiver fetches the rest; end the publish with this commit
-        }
+      for (int i = 0; i < fitting.size(); i++) {
+        values.put(chunks.get(i), fitting.get(i));
       }
+      inline = size;
       advanceKnown(known, entry);
       if (full || inline >= config.maxInlineBytes()) {
-        break;
+        break; // the receiver fetches the chunks that did not fit
       }
     }
     if (entries.isEmpty()) {
@@ -641,6 +678,18 @@ public final class PeerEngine {
     }
     l.unacked++;
     l.link.send(new Message.Publish(l.nextId(), a.address, entries, a.cdvcs.heads(), values));
+  }
+
+  /** Returns a stored value, from the recently stored ones if it is there, or null. */
+  private byte[] value(Hash hash) {
+    byte[] v = recent.get(hash);
+    return v != null ? v : store.value(hash).orElse(null);
+  }
+
+  /** Keeps the values of a stored update at hand for the publishes that follow. */
+  private void remember(Update update) {
+    recent.putAll(update.commitValues());
+    recent.putAll(update.chunkValues());
   }
 
   /**

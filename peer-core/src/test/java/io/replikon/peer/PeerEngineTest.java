@@ -275,6 +275,61 @@ class PeerEngineTest {
   }
 
   @Test
+  void publish_endsBeforeACommitWhoseValuesDoNotFit_soTheReceiverNeedNotFetch() {
+    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
+    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    List<Hash> commits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Update u = small.state(ADDRESS).orElseThrow()
+          .transact(List.of(tx(String.valueOf(i).repeat(1_000))), "alice", 2 + i);
+      small.submit(u);
+      commits.add(u.lastCommit());
+    }
+    RecordingLink other = new RecordingLink();
+    small.opened(other);
+    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    small.received(other, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(3);
+    List<Hash> sent = new ArrayList<>();
+    for (Message.Publish p : publishes) {
+      for (Update.Entry e : p.commits()) {
+        sent.add(e.id());
+        assertThat(p.values()).containsKey(e.id());
+        assertThat(p.values().keySet())
+            .containsAll(Commit.decode(p.values().get(e.id())).chunks());
+      }
+    }
+    assertThat(sent).hasSize(4).endsWith(commits.toArray(Hash[]::new));
+  }
+
+  @Test
+  void publish_ofACommitLargerThanAPublish_carriesWhatFits_andTheRestIsFetched() {
+    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
+    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    List<Transaction> big = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      big.add(tx(String.valueOf(i).repeat(1_000)));
+    }
+    Update u = small.state(ADDRESS).orElseThrow().transact(big, "alice", 2);
+    small.submit(u);
+    RecordingLink other = new RecordingLink();
+    small.opened(other);
+    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    small.received(other, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(2);
+    assertThat(publishes.get(0).commits()).hasSize(1); // the root; then the big commit alone
+    Message.Publish second = publishes.get(1);
+    assertThat(second.commits()).extracting(Update.Entry::id).containsExactly(u.lastCommit());
+    assertThat(second.values()).containsOnlyKeys(u.lastCommit());
+  }
+
+  @Test
   void fetch_whileTheLinkDoesNotDrain_isDeferred_thenServed_andAFloodIsRefused() {
     engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
     Hash root = engine.state(ADDRESS).orElseThrow().heads().iterator().next();
