@@ -57,6 +57,11 @@ import java.util.Set;
  * the address, never back to the sender. A wrong hash, a value the sender says it lacks, a fetch
  * left unanswered past fetchTimeout (checked on tick): an error, the link closed, nothing stored.
  *
+ * Grouped syncs. A host that finds several messages of a link waiting hands them over together
+ * (receivedAll): each publish they complete is written as above, but the store is synced once at
+ * the end, and only then are those publishes acked, reported and relayed (afterSync). An ack
+ * never names a commit that is not durable; a burst of publishes costs one sync.
+ *
  * Server peers extend subscriptions: an address a link subscribes to or publishes becomes an
  * interest, and the engine subscribes to it on every link, the asking one included, so a client's
  * own commits flow back in and a relay's clients get what its upstream has.
@@ -90,6 +95,12 @@ public final class PeerEngine {
   private final Map<Address, AddressState> addresses = new HashMap<>();
   private final Set<Address> interests = new LinkedHashSet<>();
   private final RecentValues recent = new RecentValues(RECENT_VALUE_BYTES);
+  /** True inside {@link #receivedAll}: publishes are written without a sync each. */
+  private boolean grouping;
+  /** A write was made since the last sync (grouping only). */
+  private boolean unsynced;
+  /** What waits for the sync: the acks, reports and relays of what was written, in order. */
+  private final List<Runnable> afterSync = new ArrayList<>();
 
   /**
    * Creates an engine. A server engine takes every CDVCS in the store as an interest.
@@ -240,6 +251,77 @@ public final class PeerEngine {
         case MISSING_CONTENT -> refuse(l, ErrorCode.MISSING_CONTENT, e.getMessage());
         default -> throw e;
       }
+    }
+  }
+
+  /**
+   * Handles messages from one link in order, as {@link #received} does one by one, but makes
+   * durable once for all of them what they store: each publish they complete is written when it
+   * completes (so the next sees it), and the store is synced at the end; only then are those
+   * publishes acknowledged, reported to {@link PeerEvents#stored} and relayed to other links. A
+   * host calls this with the messages that queued up while the engine was busy, so that a burst
+   * of publishes costs one sync instead of one each. Nothing is acknowledged before it is durable:
+   * if the sync fails, no ack of the group is sent.
+   *
+   * <p>A failure of one message (a store failure; bad input closes the link as usual) does not
+   * stop the others; the first is thrown at the end, after the sync.
+   */
+  public void receivedAll(Link link, List<Message> messages) {
+    if (grouping) {
+      throw new IllegalStateException("receivedAll called from inside receivedAll");
+    }
+    grouping = true;
+    RuntimeException failure = null;
+    try {
+      for (Message m : messages) {
+        try {
+          received(link, m);
+        } catch (RuntimeException e) {
+          failure = add(failure, e);
+        }
+      }
+    } finally {
+      grouping = false;
+      try {
+        flushWrites();
+      } catch (RuntimeException e) {
+        failure = add(failure, e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static RuntimeException add(RuntimeException first, RuntimeException next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
+  }
+
+  /**
+   * Syncs what was written without a sync, then sends what waited for it: every ack of the group
+   * is sent even if reporting one of them fails (the first failure is thrown after).
+   */
+  private void flushWrites() {
+    List<Runnable> due = List.copyOf(afterSync);
+    afterSync.clear();
+    if (unsynced) {
+      unsynced = false;
+      store.store().sync(); // if this fails, nothing of the group is acknowledged
+    }
+    RuntimeException failure = null;
+    for (Runnable r : due) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        failure = add(failure, e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -540,22 +622,42 @@ public final class PeerEngine {
     Update update = new Update(a.address, p.fresh, commitValues, chunkValues);
     // Every value of p was hashed as it arrived (Inbound.keep): no second hashing.
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
-    store.store().sync();
     remember(update);
     Set<Hash> known = p.from.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     for (Update.Entry e : change.newCommits()) {
       advanceKnown(known, e);
     }
-    finish(a, p, true);
-    if (!change.newCommits().isEmpty()) {
-      events.stored(a.address, p.from.link, change);
-      offer(a.address, p.from);
+    a.active = null;
+    Runnable stored = () -> {
+      acknowledge(a, p, true);
+      if (!change.newCommits().isEmpty()) {
+        events.stored(a.address, p.from.link, change);
+        offer(a.address, p.from);
+      }
+    };
+    if (grouping) {
+      unsynced = true;
+      afterSync.add(stored);
+    } else {
+      store.store().sync();
+      stored.run();
     }
+    drain(a);
   }
 
-  /** Acks a publish (with this peer's heads), reports a completed sync, and starts the next. */
+  /** Acks a publish that stores nothing new, once what it acks is durable, and starts the next. */
   private void finish(AddressState a, Inbound p, boolean complete) {
     a.active = null;
+    if (grouping && unsynced) {
+      afterSync.add(() -> acknowledge(a, p, complete)); // its ack names heads not yet synced
+    } else {
+      acknowledge(a, p, complete);
+    }
+    drain(a);
+  }
+
+  /** Acks a publish with this peer's heads, and reports a completed sync. */
+  private void acknowledge(AddressState a, Inbound p, boolean complete) {
     LinkState from = p.from;
     if (links.containsKey(from.link.id())) {
       from.link.send(new Message.PublishAck(from.nextId(), p.publish.id(), a.address,
@@ -570,7 +672,6 @@ public final class PeerEngine {
         }
       }
     }
-    drain(a);
   }
 
   // ---------------------------------------------------------------- outbound publishes
