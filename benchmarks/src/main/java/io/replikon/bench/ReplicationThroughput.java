@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -37,8 +38,9 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li><b>live</b>: the client is subscribed and in sync; the server commits {@code commits}
- *       commits as fast as it accepts them (two transacts in flight). Time from the first transact
- *       to the moment the client's heads equal the server's (polled every 2 ms).
+ *       commits as fast as it accepts them ({@code -Dinflight=N} transacts in flight, default 2).
+ *       Time from the first transact to the moment the client's heads equal the server's
+ *       (polled every 2 ms).
  *   <li><b>catch-up</b>: then a second, empty client connects and subscribes. Time from its start
  *       to heads equal.
  *   <li><b>raw</b>: the CBOR bytes of the same transactions, as many bytes as all commits hold,
@@ -52,6 +54,8 @@ import java.util.stream.Stream;
  * io.replikon.bench.ReplicationThroughput [commits] [tweetsPerCommit]} (default 100 1000).
  */
 public final class ReplicationThroughput {
+  /** Transacts in flight at the server in the live phase: {@code -Dinflight=N} (default 2). */
+  private static final int IN_FLIGHT = Integer.getInteger("inflight", 2);
   /** The durability of both stores: {@code -Ddurability=NONE|BATCH|SYNC} (default BATCH). */
   private static final Durability DURABILITY =
       Durability.valueOf(System.getProperty("durability", "BATCH"));
@@ -113,7 +117,7 @@ public final class ReplicationThroughput {
         for (int c = 0; c < commits; c++) {
           inFlight.add(server.transact(address, transactions(pool, (long) c * perCommit,
               perCommit)));
-          if (inFlight.size() >= 2) {
+          if (inFlight.size() >= IN_FLIGHT) {
             last = inFlight.poll().get(60, TimeUnit.SECONDS);
           }
         }
@@ -121,7 +125,10 @@ public final class ReplicationThroughput {
           last = inFlight.poll().get(60, TimeUnit.SECONDS);
         }
         acceptSeconds = (System.nanoTime() - start) / 1e9;
-        waitForHeads(live, address, Set.of(last));
+        // Not Set.of(last): transacts in flight may enter in any order (each encodes on
+        // its own thread), so the last one accepted need not be the head.
+        Objects.requireNonNull(last, "no commit");
+        waitForHeads(live, address, server.heads(address).get());
         liveSeconds = (System.nanoTime() - start) / 1e9;
       }
 

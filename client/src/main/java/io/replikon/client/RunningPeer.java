@@ -60,11 +60,18 @@ import org.slf4j.LoggerFactory;
  * handed over and that the engine has not run yet. Past HIGH_WATER it stops reading that socket,
  * and below LOW_WATER it reads again, so a fast sender cannot fill the task queue; the engine's own
  * limits (unacked and queued publishes) bound the rest.
+ *
+ * Grouped syncs: the messages of a connection wait in its inbox, and one engine task takes what
+ * queued up while the engine was busy, GROUP messages at a time, to PeerEngine.receivedAll: the
+ * publishes they complete are synced once and acked after that sync. Messages of a connection
+ * keep their order, and an inbox task is queued only after the connection's opened task.
  */
 final class RunningPeer implements Peer, ConnectionHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RunningPeer.class);
   private static final int HIGH_WATER = 32;
   private static final int LOW_WATER = 8;
+  /** Messages of a connection handed to the engine together, at most (one sync for them). */
+  private static final int GROUP = 4;
 
   private final PeerConfig config;
   private final Store store;
@@ -479,13 +486,34 @@ final class RunningPeer implements Peer, ConnectionHandler {
       return;
     }
     link.handedOver();
-    run(() -> {
-      try {
-        engine.received(link, message);
-      } finally {
-        link.handled();
+    link.inbox.add(message);
+    if (link.drainScheduled.compareAndSet(false, true)) {
+      run(() -> drainInbox(link));
+    }
+  }
+
+  /** Engine thread: hands the engine what queued up on a link, a group at a time. */
+  private void drainInbox(ConnectionLink link) {
+    link.drainScheduled.set(false); // a message added from now on schedules another task
+    while (true) {
+      List<Message> group = new ArrayList<>(GROUP);
+      Message m;
+      while (group.size() < GROUP && (m = link.inbox.poll()) != null) {
+        group.add(m);
       }
-    });
+      if (group.isEmpty()) {
+        return;
+      }
+      try {
+        engine.receivedAll(link, group);
+      } catch (RuntimeException e) {
+        LOG.error("peer {}: engine failed: {}", config.peerId(), e.toString(), e);
+      } finally {
+        for (int i = 0; i < group.size(); i++) {
+          link.handled();
+        }
+      }
+    }
   }
 
   @Override
@@ -637,6 +665,10 @@ final class RunningPeer implements Peer, ConnectionHandler {
     private final long id;
     private final Connection connection;
     private final AtomicInteger pending = new AtomicInteger();
+    /** Messages received and not yet handed to the engine, in order. */
+    final java.util.Queue<Message> inbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicBoolean drainScheduled =
+        new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean engineSuspended;
     private volatile boolean queueSuspended;
 

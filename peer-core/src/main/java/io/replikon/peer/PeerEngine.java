@@ -42,9 +42,12 @@ import java.util.Set;
  * nothing is missing, so the subscriber learns that it is in sync.
  *
  * Publish out. What a link lacks is computed once into an outbox (a list of commits, parents
- * first) and sent in publishes of at most maxCommitsPerPublish entries, with the commit values and
- * as many chunks as fit in maxInlineBytes inline; at most maxUnackedPublishes are in flight per
- * link, the rest go out as acks come back (backpressure at the sender).
+ * first) and sent in publishes of at most maxCommitsPerPublish entries, with the values of whole
+ * commits inline up to maxInlineBytes (a commit that does not fit waits for the next publish, so
+ * the receiver need not fetch; only a commit larger than a publish is sent with part of its
+ * chunks); at most maxUnackedPublishes are in flight per link, the rest go out as acks come back
+ * (backpressure at the sender). Values just stored are kept at hand (RecentValues), so a publish
+ * that follows a write does not read them back from the store.
  *
  * Publish in. Publishes of one address are handled one at a time, in arrival order. For each: the
  * new commits are found (a commit whose parent is neither stored nor earlier in the publish is a
@@ -54,6 +57,11 @@ import java.util.Set;
  * batch, the publish is acked, and the new commits are offered to every other link subscribed to
  * the address, never back to the sender. A wrong hash, a value the sender says it lacks, a fetch
  * left unanswered past fetchTimeout (checked on tick): an error, the link closed, nothing stored.
+ *
+ * Grouped syncs. A host that finds several messages of a link waiting hands them over together
+ * (receivedAll): each publish they complete is written as above, but the store is synced once at
+ * the end, and only then are those publishes acked, reported and relayed (afterSync). An ack
+ * never names a commit that is not durable; a burst of publishes costs one sync.
  *
  * Server peers extend subscriptions: an address a link subscribes to or publishes becomes an
  * interest, and the engine subscribes to it on every link, the asking one included, so a client's
@@ -78,6 +86,8 @@ public final class PeerEngine {
   static final int FETCH_GROUP = 8;
   /** Fetches a link may have waiting while it does not read its replies; one more closes it. */
   static final int MAX_DEFERRED_FETCHES = 16;
+  /** Bytes of recently stored values kept to serve publishes and fetches without a read. */
+  static final long RECENT_VALUE_BYTES = 32L << 20;
   private final EngineConfig config;
   private final CdvcsStore store;
   private final Clock clock;
@@ -85,6 +95,13 @@ public final class PeerEngine {
   private final Map<Long, LinkState> links = new LinkedHashMap<>();
   private final Map<Address, AddressState> addresses = new HashMap<>();
   private final Set<Address> interests = new LinkedHashSet<>();
+  private final RecentValues recent = new RecentValues(RECENT_VALUE_BYTES);
+  /** True inside {@link #receivedAll}: publishes are written without a sync each. */
+  private boolean grouping;
+  /** A write was made since the last sync (grouping only). */
+  private boolean unsynced;
+  /** What waits for the sync: the acks, reports and relays of what was written, in order. */
+  private final List<Runnable> afterSync = new ArrayList<>();
 
   /**
    * Creates an engine. A server engine takes every CDVCS in the store as an interest.
@@ -145,7 +162,9 @@ public final class PeerEngine {
 
   /**
    * Stores a local update (from create, transact, merge, pull or fork), makes the address an
-   * interest, and offers the new commits to every link subscribed to the address.
+   * interest, and offers the new commits to every link subscribed to the address. The update's
+   * values must hash to their ids, as those of updates built by {@link Cdvcs} and
+   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again.
    *
    * @return what changed
    */
@@ -162,8 +181,9 @@ public final class PeerEngine {
   public Cdvcs.Preview submit(Update update, Batch alongside) {
     Address address = update.address();
     AddressState a = address(address);
-    Cdvcs.Preview change = store.write(a.cdvcs, update, alongside);
+    Cdvcs.Preview change = store.writeVerified(a.cdvcs, update, alongside);
     store.store().sync();
+    remember(update);
     subscribe(address);
     if (!change.newCommits().isEmpty()) {
       events.stored(address, null, change);
@@ -242,6 +262,77 @@ public final class PeerEngine {
         case MISSING_CONTENT -> refuse(l, ErrorCode.MISSING_CONTENT, e.getMessage());
         default -> throw e;
       }
+    }
+  }
+
+  /**
+   * Handles messages from one link in order, as {@link #received} does one by one, but makes
+   * durable once for all of them what they store: each publish they complete is written when it
+   * completes (so the next sees it), and the store is synced at the end; only then are those
+   * publishes acknowledged, reported to {@link PeerEvents#stored} and relayed to other links. A
+   * host calls this with the messages that queued up while the engine was busy, so that a burst
+   * of publishes costs one sync instead of one each. Nothing is acknowledged before it is durable:
+   * if the sync fails, no ack of the group is sent.
+   *
+   * <p>A failure of one message (a store failure; bad input closes the link as usual) does not
+   * stop the others; the first is thrown at the end, after the sync.
+   */
+  public void receivedAll(Link link, List<Message> messages) {
+    if (grouping) {
+      throw new IllegalStateException("receivedAll called from inside receivedAll");
+    }
+    grouping = true;
+    RuntimeException failure = null;
+    try {
+      for (Message m : messages) {
+        try {
+          received(link, m);
+        } catch (RuntimeException e) {
+          failure = add(failure, e);
+        }
+      }
+    } finally {
+      grouping = false;
+      try {
+        flushWrites();
+      } catch (RuntimeException e) {
+        failure = add(failure, e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static RuntimeException add(RuntimeException first, RuntimeException next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
+  }
+
+  /**
+   * Syncs what was written without a sync, then sends what waited for it: every ack of the group
+   * is sent even if reporting one of them fails (the first failure is thrown after).
+   */
+  private void flushWrites() {
+    List<Runnable> due = List.copyOf(afterSync);
+    afterSync.clear();
+    if (unsynced) {
+      unsynced = false;
+      store.store().sync(); // if this fails, nothing of the group is acknowledged
+    }
+    RuntimeException failure = null;
+    for (Runnable r : due) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        failure = add(failure, e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -348,12 +439,11 @@ public final class PeerEngine {
     List<Message.Slice> slices = new ArrayList<>();
     long bytes = 0;
     for (Hash h : fetch.hashes()) {
-      Optional<byte[]> value = store.value(h);
-      if (value.isEmpty()) {
+      byte[] v = value(h);
+      if (v == null) {
         slices.add(new Message.Slice(h, 0, -1, new byte[0]));
         continue;
       }
-      byte[] v = value.get();
       int offset = 0;
       do {
         int n = Math.min(v.length - offset, Message.MAX_SLICE_BYTES);
@@ -542,22 +632,44 @@ public final class PeerEngine {
     p.fresh.forEach(e -> freshIds.add(e.id()));
     p.values.forEach((h, v) -> (freshIds.contains(h) ? commitValues : chunkValues).put(h, v));
     Update update = new Update(a.address, p.fresh, commitValues, chunkValues);
-    Cdvcs.Preview change = store.write(a.cdvcs, update);
-    store.store().sync();
+    // Every value of p was hashed as it arrived (Inbound.keep): no second hashing.
+    Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
+    remember(update);
     Set<Hash> known = p.from.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     for (Update.Entry e : change.newCommits()) {
       advanceKnown(known, e);
     }
-    finish(a, p, true);
-    if (!change.newCommits().isEmpty()) {
-      events.stored(a.address, p.from.link, change);
-      offer(a.address, p.from);
+    a.active = null;
+    Runnable stored = () -> {
+      acknowledge(a, p, true);
+      if (!change.newCommits().isEmpty()) {
+        events.stored(a.address, p.from.link, change);
+        offer(a.address, p.from);
+      }
+    };
+    if (grouping) {
+      unsynced = true;
+      afterSync.add(stored);
+    } else {
+      store.store().sync();
+      stored.run();
     }
+    drain(a);
   }
 
-  /** Acks a publish (with this peer's heads), reports a completed sync, and starts the next. */
+  /** Acks a publish that stores nothing new, once what it acks is durable, and starts the next. */
   private void finish(AddressState a, Inbound p, boolean complete) {
     a.active = null;
+    if (grouping && unsynced) {
+      afterSync.add(() -> acknowledge(a, p, complete)); // its ack names heads not yet synced
+    } else {
+      acknowledge(a, p, complete);
+    }
+    drain(a);
+  }
+
+  /** Acks a publish with this peer's heads, and reports a completed sync. */
+  private void acknowledge(AddressState a, Inbound p, boolean complete) {
     LinkState from = p.from;
     if (links.containsKey(from.link.id())) {
       from.link.send(new Message.PublishAck(from.nextId(), p.publish.id(), a.address,
@@ -572,7 +684,6 @@ public final class PeerEngine {
         }
       }
     }
-    drain(a);
   }
 
   // ---------------------------------------------------------------- outbound publishes
@@ -618,34 +729,61 @@ public final class PeerEngine {
     }
   }
 
+  /**
+   * Sends the next publish of an outbox: its commits with their values inline, up to
+   * maxInlineBytes. A commit whose values do not all fit waits for the next publish, so that the
+   * receiver need not fetch; only the first commit of a publish may be sent with part of its
+   * chunks (a commit larger than a publish), and the receiver fetches the rest.
+   */
   private void publishBatch(LinkState l, AddressState a, Deque<Hash> outbox) {
     List<Update.Entry> entries = new ArrayList<>();
     Map<Hash, byte[]> values = new LinkedHashMap<>();
     long inline = 0;
     Set<Hash> known = l.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     while (!outbox.isEmpty() && entries.size() < config.maxCommitsPerPublish()) {
-      Hash id = outbox.poll();
+      Hash id = outbox.peek();
       if (!a.cdvcs.graph().contains(id)) {
+        outbox.poll();
         continue;
       }
+      byte[] commitValue = value(id);
+      if (commitValue == null) {
+        throw new IllegalStateException("commit " + id + " of " + a.address + " is in the graph"
+            + " but its value is not stored");
+      }
+      List<Hash> chunks = Commit.decode(commitValue).chunks();
+      // Read the chunks that fit; stop at the first that does not (or is not stored).
+      List<byte[]> fitting = new ArrayList<>(chunks.size());
+      long size = inline + commitValue.length;
+      for (Hash chunk : chunks) {
+        byte[] bytes = value(chunk);
+        if (bytes == null || size + bytes.length > config.maxInlineBytes()) {
+          if (bytes != null && !entries.isEmpty()) {
+            recent.put(chunk, bytes); // read once: the next publish starts with this commit
+          }
+          break;
+        }
+        fitting.add(bytes);
+        size += bytes.length;
+      }
+      boolean full = fitting.size() < chunks.size();
+      if (full && !entries.isEmpty()) {
+        for (int i = 0; i < fitting.size(); i++) {
+          recent.put(chunks.get(i), fitting.get(i));
+        }
+        break; // this commit goes first in the next publish
+      }
+      outbox.poll();
       Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id));
       entries.add(entry);
-      byte[] commitValue = store.value(id).orElseThrow();
       values.put(id, commitValue);
-      inline += commitValue.length;
-      boolean full = false;
-      for (Hash chunk : Commit.decode(commitValue).chunks()) {
-        Optional<byte[]> bytes = store.value(chunk);
-        if (!full && bytes.isPresent() && inline + bytes.get().length <= config.maxInlineBytes()) {
-          values.put(chunk, bytes.get());
-          inline += bytes.get().length;
-        } else {
-          full = true; // the receiver fetches the rest; end the publish with this commit
-        }
+      for (int i = 0; i < fitting.size(); i++) {
+        values.put(chunks.get(i), fitting.get(i));
       }
+      inline = size;
       advanceKnown(known, entry);
       if (full || inline >= config.maxInlineBytes()) {
-        break;
+        break; // the receiver fetches the chunks that did not fit
       }
     }
     if (entries.isEmpty()) {
@@ -653,6 +791,18 @@ public final class PeerEngine {
     }
     l.unacked++;
     l.link.send(new Message.Publish(l.nextId(), a.address, entries, a.cdvcs.heads(), values));
+  }
+
+  /** Returns a stored value, from the recently stored ones if it is there, or null. */
+  private byte[] value(Hash hash) {
+    byte[] v = recent.get(hash);
+    return v != null ? v : store.value(hash).orElse(null);
+  }
+
+  /** Keeps the values of a stored update at hand for the publishes that follow. */
+  private void remember(Update update) {
+    recent.putAll(update.commitValues());
+    recent.putAll(update.chunkValues());
   }
 
   /**

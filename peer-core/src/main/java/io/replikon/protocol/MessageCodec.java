@@ -13,6 +13,7 @@ import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Kind;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,6 +31,20 @@ import java.util.Set;
  */
 public final class MessageCodec {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final byte[] K_ID = FrameWriter.text("id");
+  private static final byte[] K_RE = FrameWriter.text("re");
+  private static final byte[] K_KIND = FrameWriter.text("kind");
+  private static final byte[] K_LAST = FrameWriter.text("last");
+  private static final byte[] K_HEADS = FrameWriter.text("heads");
+  private static final byte[] K_HASHES = FrameWriter.text("hashes");
+  private static final byte[] K_VALUES = FrameWriter.text("values");
+  private static final byte[] K_SLICES = FrameWriter.text("slices");
+  private static final byte[] K_ADDRESS = FrameWriter.text("address");
+  private static final byte[] K_COMMITS = FrameWriter.text("commits");
+  private static final byte[] T_PUBLISH = FrameWriter.text("publish");
+  private static final byte[] T_PUBLISH_ACK = FrameWriter.text("publish-ack");
+  private static final byte[] T_FETCH = FrameWriter.text("fetch");
+  private static final byte[] T_FETCH_REPLY = FrameWriter.text("fetch-reply");
 
   private MessageCodec() {}
 
@@ -40,6 +55,120 @@ public final class MessageCodec {
    *     {@link Message#MAX_FRAME_BYTES}
    */
   public static byte[] encode(Message message) {
+    List<ByteBuffer> pieces = encodePieces(message);
+    if (pieces.size() == 1 && pieces.get(0).hasArray() && pieces.get(0).arrayOffset() == 0
+        && pieces.get(0).array().length == pieces.get(0).remaining()) {
+      return pieces.get(0).array();
+    }
+    int length = 0;
+    for (ByteBuffer b : pieces) {
+      length += b.remaining();
+    }
+    byte[] frame = new byte[length];
+    int at = 0;
+    for (ByteBuffer b : pieces) {
+      int n = b.remaining();
+      b.duplicate().get(frame, at, n);
+      at += n;
+    }
+    return frame;
+  }
+
+  /**
+   * Returns the frame of a message as pieces to be sent one after the other. The large byte
+   * strings of a publish or fetch-reply (values, slices) are pieces of their own that share the
+   * message's arrays rather than copy them, and no tree of the message is built: a transport can
+   * write the pieces as they are (gathering), copying each byte once. The buffers must not be
+   * changed.
+   *
+   * @throws ReplikonException with reason {@code TOO_LARGE} if the frame would exceed
+   *     {@link Message#MAX_FRAME_BYTES}
+   */
+  public static List<ByteBuffer> encodePieces(Message message) {
+    FrameWriter w = new FrameWriter();
+    switch (message.kind()) {
+      case PUBLISH -> {
+        Message.Publish p = (Message.Publish) message;
+        w.head(5, 6);
+        w.raw(K_ID);
+        w.integer(p.id());
+        w.raw(K_KIND);
+        w.raw(T_PUBLISH);
+        w.raw(K_HEADS);
+        w.hashes(p.heads());
+        w.raw(K_VALUES);
+        w.head(4, p.values().size());
+        for (Map.Entry<Hash, byte[]> v : p.values().entrySet()) {
+          w.head(4, 2);
+          w.hash(v.getKey());
+          w.bytes(v.getValue());
+        }
+        w.raw(K_ADDRESS);
+        w.raw(CanonicalCbor.encode(p.address().toValue()));
+        w.raw(K_COMMITS);
+        w.head(4, p.commits().size());
+        for (Update.Entry e : p.commits()) {
+          w.head(4, 2);
+          w.hash(e.id());
+          w.hashes(e.parents());
+        }
+      }
+      case PUBLISH_ACK -> {
+        Message.PublishAck a = (Message.PublishAck) message;
+        w.head(5, 5);
+        w.raw(K_ID);
+        w.integer(a.id());
+        w.raw(K_RE);
+        w.integer(a.re());
+        w.raw(K_KIND);
+        w.raw(T_PUBLISH_ACK);
+        w.raw(K_HEADS);
+        w.hashes(a.heads());
+        w.raw(K_ADDRESS);
+        w.raw(CanonicalCbor.encode(a.address().toValue()));
+      }
+      case FETCH -> {
+        w.head(5, 3);
+        w.raw(K_ID);
+        w.integer(message.id());
+        w.raw(K_KIND);
+        w.raw(T_FETCH);
+        w.raw(K_HASHES);
+        w.hashes(((Message.Fetch) message).hashes());
+      }
+      case FETCH_REPLY -> {
+        Message.FetchReply r = (Message.FetchReply) message;
+        w.head(5, 5);
+        w.raw(K_ID);
+        w.integer(r.id());
+        w.raw(K_RE);
+        w.integer(r.re());
+        w.raw(K_KIND);
+        w.raw(T_FETCH_REPLY);
+        w.raw(K_LAST);
+        w.bool(r.last());
+        w.raw(K_SLICES);
+        w.head(4, r.slices().size());
+        for (Message.Slice s : r.slices()) {
+          w.head(4, 4);
+          w.hash(s.hash());
+          w.integer(s.offset());
+          w.integer(s.total());
+          w.bytes(s.bytes());
+        }
+      }
+      default -> {
+        return List.of(ByteBuffer.wrap(encodeTree(message)));
+      }
+    }
+    if (w.length() > Message.MAX_FRAME_BYTES) {
+      throw tooLarge(message, w.length());
+    }
+    return w.finish();
+  }
+
+  /** The encoding through a tree of the message: every kind, and the reference for the rest. */
+  static byte[] encodeTree(Message message) {
     ObjectNode m = F.objectNode();
     m.put("kind", message.kind().wireName());
     m.put("id", message.id());
@@ -106,10 +235,36 @@ public final class MessageCodec {
     }
     byte[] frame = CanonicalCbor.encode(m);
     if (frame.length > Message.MAX_FRAME_BYTES) {
-      throw new ReplikonException(Reason.TOO_LARGE, message.kind().wireName() + " message of "
-          + frame.length + " bytes exceeds the frame limit of " + Message.MAX_FRAME_BYTES);
+      throw tooLarge(message, frame.length);
     }
     return frame;
+  }
+
+  private static ReplikonException tooLarge(Message message, long length) {
+    return new ReplikonException(Reason.TOO_LARGE, message.kind().wireName() + " message of "
+        + length + " bytes exceeds the frame limit of " + Message.MAX_FRAME_BYTES);
+  }
+
+  /**
+   * Decodes a frame from a buffer (from its position to its limit; the buffer is not changed).
+   * A publish or fetch-reply in the usual form is read straight from the buffer, each value
+   * copied once; anything else is decoded as {@link #decode(byte[])} does, with the same result
+   * and the same errors.
+   *
+   * @throws ReplikonException as {@link #decode(byte[])}
+   */
+  public static Message decode(ByteBuffer frame) {
+    if (frame.remaining() > Message.MAX_FRAME_BYTES) {
+      throw new ReplikonException(Reason.TOO_LARGE, "frame of " + frame.remaining()
+          + " bytes exceeds the limit of " + Message.MAX_FRAME_BYTES);
+    }
+    Message m = FrameReader.read(frame);
+    if (m != null) {
+      return m;
+    }
+    byte[] bytes = new byte[frame.remaining()];
+    frame.duplicate().get(bytes);
+    return decode(bytes);
   }
 
   /**

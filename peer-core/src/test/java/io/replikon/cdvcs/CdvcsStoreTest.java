@@ -121,6 +121,23 @@ class CdvcsStoreTest {
   }
 
   @Test
+  void writeVerified_storesWhatWriteStores_andStillRefusesMissingChunks() {
+    try (Store store = Stores.inMemory()) {
+      CdvcsStore cs = new CdvcsStore(store);
+      Cdvcs c = create(cs, ADDRESS);
+      Update u = c.transact(List.of(tx("f", "x"), tx("f", "y")), "alice", 2);
+      Update noChunks = new Update(ADDRESS, u.commits(), u.commitValues(), Map.of());
+      assertThatThrownBy(() -> cs.writeVerified(c, noChunks))
+          .isInstanceOf(ReplikonException.class)
+          .extracting(e -> ((ReplikonException) e).reason()).isEqualTo(Reason.MISSING_CONTENT);
+      assertThat(cs.writeVerified(c, u).newCommits()).hasSize(1);
+      assertThat(cs.load(ADDRESS).heads()).containsExactly(u.lastCommit());
+      assertThat(cs.summary(ADDRESS).orElseThrow().transactionCount()).isEqualTo(2);
+      u.chunkValues().forEach((k, v) -> assertThat(cs.chunk(k)).contains(v));
+    }
+  }
+
+  @Test
   void write_commitWhoseChunkIsNeitherSentNorStored_isRefused() {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);

@@ -1,6 +1,7 @@
 package io.replikon.peer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
@@ -31,7 +32,7 @@ class PeerEngineTest {
   static final Address ADDRESS = new Address("alice", new UUID(7, 7));
 
   /** A link that records what the engine sends. */
-  static final class RecordingLink implements Link {
+  static class RecordingLink implements Link {
     final List<Message> sent = new ArrayList<>();
     Message.ErrorReport closedWith;
     boolean closed;
@@ -272,6 +273,156 @@ class PeerEngineTest {
     assertThat(publishes).hasSize(1);
     assertThat(publishes.get(0).commits()).isEmpty();
     assertThat(publishes.get(0).heads()).isEqualTo(heads);
+  }
+
+  @Test
+  void publish_endsBeforeACommitWhoseValuesDoNotFit_soTheReceiverNeedNotFetch() {
+    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
+    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    List<Hash> commits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Update u = small.state(ADDRESS).orElseThrow()
+          .transact(List.of(tx(String.valueOf(i).repeat(1_000))), "alice", 2 + i);
+      small.submit(u);
+      commits.add(u.lastCommit());
+    }
+    RecordingLink other = new RecordingLink();
+    small.opened(other);
+    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    small.received(other, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(3);
+    List<Hash> sent = new ArrayList<>();
+    for (Message.Publish p : publishes) {
+      for (Update.Entry e : p.commits()) {
+        sent.add(e.id());
+        assertThat(p.values()).containsKey(e.id());
+        assertThat(p.values().keySet())
+            .containsAll(Commit.decode(p.values().get(e.id())).chunks());
+      }
+    }
+    assertThat(sent).hasSize(4).endsWith(commits.toArray(Hash[]::new));
+  }
+
+  @Test
+  void publish_ofACommitLargerThanAPublish_carriesWhatFits_andTheRestIsFetched() {
+    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
+    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    List<Transaction> big = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      big.add(tx(String.valueOf(i).repeat(1_000)));
+    }
+    Update u = small.state(ADDRESS).orElseThrow().transact(big, "alice", 2);
+    small.submit(u);
+    RecordingLink other = new RecordingLink();
+    small.opened(other);
+    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    small.received(other, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    assertThat(publishes).hasSize(2);
+    assertThat(publishes.get(0).commits()).hasSize(1); // the root; then the big commit alone
+    Message.Publish second = publishes.get(1);
+    assertThat(second.commits()).extracting(Update.Entry::id).containsExactly(u.lastCommit());
+    assertThat(second.values()).containsOnlyKeys(u.lastCommit());
+  }
+
+  /** Three publishes of a root and three commits, every value inline. */
+  List<Message.Publish> threePublishes() {
+    Cdvcs c = Cdvcs.empty(ADDRESS);
+    List<Update> updates = new ArrayList<>();
+    updates.add(Cdvcs.create(ADDRESS, "alice", 1));
+    c.apply(updates.get(0));
+    for (int i = 0; i < 3; i++) {
+      Update u = c.transact(List.of(tx("t" + i)), "alice", 2 + i);
+      c.apply(u);
+      updates.add(u);
+    }
+    List<Message.Publish> out = new ArrayList<>();
+    for (List<Update> part : List.of(updates.subList(0, 2), updates.subList(2, 3),
+        updates.subList(3, 4))) {
+      List<Update.Entry> entries = new ArrayList<>();
+      Map<Hash, byte[]> values = new java.util.LinkedHashMap<>();
+      for (Update u : part) {
+        entries.addAll(u.commits());
+        values.putAll(u.commitValues());
+        values.putAll(u.chunkValues());
+      }
+      out.add(new Message.Publish(++ids, ADDRESS, entries,
+          Set.of(part.get(part.size() - 1).lastCommit()), values));
+    }
+    return out;
+  }
+
+  @Test
+  void receivedAll_writesEachPublish_syncsOnce_thenAcksEach_withDurableHeadsOnly() {
+    io.replikon.testkit.LossyStore lossy = new io.replikon.testkit.LossyStore();
+    int[] syncs = {0};
+    lossy.failSync(() -> {
+      syncs[0]++;
+      return false;
+    });
+    List<String> order = new ArrayList<>();
+    PeerEngine grouped = new PeerEngine(EngineConfig.defaults("server", Role.SERVER),
+        new CdvcsStore(lossy), clock, new PeerEvents() {
+          @Override
+          public void stored(Address address, Link from, Cdvcs.Preview change) {
+            order.add("stored " + change.newCommits().size() + " synced " + lossy.allSynced());
+          }
+        });
+    RecordingLink other = new RecordingLink() {
+      @Override
+      public void send(Message message) {
+        if (message instanceof Message.PublishAck ack) {
+          order.add("ack " + ack.re() + " synced " + lossy.allSynced());
+          ack.heads().forEach(h -> assertThat(
+              lossy.containsDurably(io.replikon.storage.Column.COMMITS, h.toBytes())).isTrue());
+        }
+        super.send(message);
+      }
+    };
+    grouped.opened(other);
+    grouped.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    List<Message.Publish> publishes = threePublishes();
+    syncs[0] = 0;
+    grouped.receivedAll(other, List.copyOf(publishes));
+    assertThat(syncs[0]).isEqualTo(1);
+    assertThat(order).containsExactly(
+        "ack " + publishes.get(0).id() + " synced true", "stored 2 synced true",
+        "ack " + publishes.get(1).id() + " synced true", "stored 1 synced true",
+        "ack " + publishes.get(2).id() + " synced true", "stored 1 synced true");
+    assertThat(new CdvcsStore(lossy).summary(ADDRESS).orElseThrow().commitCount()).isEqualTo(4);
+    List<Message.PublishAck> acks = other.of(Message.Kind.PUBLISH_ACK);
+    assertThat(acks.get(2).heads()).containsExactly(
+        publishes.get(2).commits().get(0).id());
+  }
+
+  @Test
+  void receivedAll_whoseSyncFails_acksNothing_andACrashThenLosesTheGroup() {
+    io.replikon.testkit.LossyStore lossy = new io.replikon.testkit.LossyStore();
+    List<Cdvcs.Preview> stored = new ArrayList<>();
+    PeerEngine grouped = new PeerEngine(EngineConfig.defaults("server", Role.SERVER),
+        new CdvcsStore(lossy), clock, new PeerEvents() {
+          @Override
+          public void stored(Address address, Link from, Cdvcs.Preview change) {
+            stored.add(change);
+          }
+        });
+    RecordingLink other = new RecordingLink();
+    grouped.opened(other);
+    grouped.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    lossy.failSync(() -> true);
+    assertThatThrownBy(() -> grouped.receivedAll(other, List.copyOf(threePublishes())))
+        .isInstanceOf(io.replikon.error.ReplikonException.class)
+        .extracting(e -> ((io.replikon.error.ReplikonException) e).reason())
+        .isEqualTo(io.replikon.error.ReplikonException.Reason.STORE_IO);
+    assertThat(other.of(Message.Kind.PUBLISH_ACK)).isEmpty();
+    assertThat(stored).isEmpty();
+    lossy.crash();
+    assertThat(new CdvcsStore(lossy).summary(ADDRESS)).isEmpty();
   }
 
   @Test

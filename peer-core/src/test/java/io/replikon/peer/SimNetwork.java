@@ -3,9 +3,10 @@ package io.replikon.peer;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
-import io.replikon.storage.Store;
-import io.replikon.storage.Stores;
+import io.replikon.error.ReplikonException;
+import io.replikon.storage.Column;
 import io.replikon.testkit.FakeClock;
+import io.replikon.testkit.LossyStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +22,12 @@ import java.util.function.Consumer;
  * encoded messages with seeded delays, occasional duplication and reordering, partitions that cut
  * links, and crashes that throw an engine away and restart it on its store. Everything runs on
  * the test's thread in virtual time; the same seed gives the same run.
+ *
+ * <p>A crash loses what the store wrote but did not sync (a {@link LossyStore}). With grouped
+ * delivery, the messages that reach a link within a few milliseconds are handed over together
+ * ({@link PeerEngine#receivedAll}), and a sync may then fail as if the machine died during it: the
+ * peer crashes there and restarts a little later. Every ack sent must name only commits that were
+ * durable when it was sent; those that did not are listed in {@link #violations}.
  */
 final class SimNetwork {
   /** How hostile the network is. */
@@ -38,6 +45,9 @@ final class SimNetwork {
   private final Map<String, SimPeer> peers = new LinkedHashMap<>();
   private final List<SimLink> links = new ArrayList<>();
   final List<String> log = new ArrayList<>();
+  final List<String> violations = new ArrayList<>();
+  private boolean grouped;
+  private double syncFailures;
 
   SimNetwork(long seed) {
     this.random = new Random(seed);
@@ -51,6 +61,16 @@ final class SimNetwork {
     this.faults = f;
   }
 
+  /** Hands the messages that queue up at a link over together, at most 2 ms later. */
+  void grouped(boolean on) {
+    this.grouped = on;
+  }
+
+  /** The chance that a grouped sync fails, as a crash of its peer. */
+  void syncFailures(double chance) {
+    this.syncFailures = chance;
+  }
+
   Clock clock() {
     return clock;
   }
@@ -61,7 +81,7 @@ final class SimNetwork {
 
   /** Adds a peer with a fresh in-memory store. */
   SimPeer peer(String name, Message.Role role) {
-    SimPeer p = new SimPeer(name, role, Stores.inMemory());
+    SimPeer p = new SimPeer(name, role, new LossyStore());
     peers.put(name, p);
     p.start();
     return p;
@@ -132,17 +152,19 @@ final class SimNetwork {
   final class SimPeer {
     final String name;
     final Message.Role role;
-    final Store store;
+    final LossyStore store;
     PeerEngine engine;
     boolean running;
+    boolean grouping;
     /** Commit entries this peer has put in publishes, over all its links. */
     long publishedCommits;
     Consumer<PeerEngine> onStart = e -> { };
 
-    SimPeer(String name, Message.Role role, Store store) {
+    SimPeer(String name, Message.Role role, LossyStore store) {
       this.name = name;
       this.role = role;
       this.store = store;
+      store.failSync(() -> grouping && random.nextDouble() < syncFailures);
     }
 
     void start() {
@@ -152,9 +174,11 @@ final class SimNetwork {
       onStart.accept(engine);
     }
 
-    /** Throws the engine away with everything in flight; the store stays as it was written. */
+    /** Throws the engine away with everything in flight; the store keeps what was synced. */
     void crash() {
       running = false;
+      grouping = false;
+      store.crash();
       for (SimLink l : List.copyOf(links)) {
         if (l.owner == this || l.other.owner == this) {
           l.close(null);
@@ -178,6 +202,8 @@ final class SimNetwork {
     SimLink other;
     boolean open = true;
     long lastDelivery;
+    final List<Message> inbox = new ArrayList<>();
+    boolean drainScheduled;
 
     SimLink(long id, SimPeer owner, SimPeer to) {
       this.id = id;
@@ -200,6 +226,13 @@ final class SimNetwork {
       if (!open) {
         return;
       }
+      if (message instanceof Message.PublishAck ack) {
+        for (io.replikon.value.Hash h : ack.heads()) {
+          if (!owner.store.containsDurably(Column.COMMITS, h.toBytes())) {
+            violations.add(now + " " + describe() + " acked " + h + " before it was durable");
+          }
+        }
+      }
       byte[] frame = MessageCodec.encode(message); // every message crosses the real codec
       if (message instanceof Message.Publish p) {
         owner.publishedCommits += p.commits().size();
@@ -219,9 +252,50 @@ final class SimNetwork {
     private void deliver(long when, byte[] frame) {
       queue.add(new Event(when, ++sequence, () -> {
         if (other.open && open) {
-          other.engine.received(other, MessageCodec.decode(frame));
+          Message m = MessageCodec.decode(java.nio.ByteBuffer.wrap(frame));
+          if (!grouped) {
+            other.engine.received(other, m);
+            return;
+          }
+          other.inbox.add(m);
+          if (!other.drainScheduled) {
+            other.drainScheduled = true;
+            at(random.nextInt(3), other::drain);
+          }
         }
       }));
+    }
+
+    /** Hands over what queued up at this end, together. */
+    private void drain() {
+      drainScheduled = false;
+      List<Message> messages = List.copyOf(inbox);
+      inbox.clear();
+      if (!open || !owner.running || owner.engine != engine || messages.isEmpty()) {
+        return;
+      }
+      owner.grouping = true;
+      try {
+        engine.receivedAll(this, messages);
+      } catch (ReplikonException e) {
+        if (e.reason() != ReplikonException.Reason.STORE_IO) {
+          throw e;
+        }
+        SimPeer victim = owner;
+        log.add(now + " " + e.getMessage() + " at " + victim);
+        victim.crash();
+        at(50 + random.nextInt(300), () -> {
+          if (!victim.running) {
+            victim.start();
+          }
+        });
+        return;
+      } finally {
+        owner.grouping = false;
+      }
+      if (!owner.store.allSynced()) {
+        violations.add(now + " " + owner + " left writes unsynced after a group");
+      }
     }
 
     @Override

@@ -170,9 +170,13 @@ final class RocksStore implements Store {
   /**
    * Options of a column (null: the default family). Chunks (up to 1 MiB) and blobs go to blob
    * files once over {@link #MIN_BLOB_BYTES}, so compactions do not rewrite them again and again;
-   * chunks of JSON compress well (LZ4), blobs are taken as they come.
+   * chunks of JSON compress well (LZ4), blobs are taken as they come. Blob garbage collection is
+   * off for chunks: they are content-addressed and never deleted, so it would only relocate live
+   * chunks (read, decompress, compress, write again) at every compaction that touches the oldest
+   * blob files, which is what blob files are there to avoid; the only garbage is a chunk written
+   * a second time, a rare waste of its compressed size.
    */
-  private static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, Column column) {
+  static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, Column column) {
     ColumnFamilyOptions options = new ColumnFamilyOptions()
         .setTableFormatConfig(table)
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
@@ -185,7 +189,7 @@ final class RocksStore implements Store {
           .setBlobFileSize(256L << 20)
           .setBlobCompressionType(column == Column.CHUNKS
               ? CompressionType.LZ4_COMPRESSION : CompressionType.NO_COMPRESSION)
-          .setEnableBlobGarbageCollection(true);
+          .setEnableBlobGarbageCollection(column == Column.BLOBS);
     }
     return options;
   }

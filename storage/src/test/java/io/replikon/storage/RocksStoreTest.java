@@ -328,6 +328,19 @@ class RocksStoreTest {
   }
 
   @Test
+  void chunks_areNotRelocatedByBlobGarbageCollection_butBlobsAre() {
+    RocksDB.loadLibrary();
+    try (org.rocksdb.ColumnFamilyOptions chunks = RocksStore.familyOptions(
+            new org.rocksdb.BlockBasedTableConfig(), Column.CHUNKS);
+        org.rocksdb.ColumnFamilyOptions blobs = RocksStore.familyOptions(
+            new org.rocksdb.BlockBasedTableConfig(), Column.BLOBS)) {
+      assertThat(chunks.enableBlobFiles()).isTrue();
+      assertThat(chunks.enableBlobGarbageCollection()).isFalse();
+      assertThat(blobs.enableBlobGarbageCollection()).isTrue();
+    }
+  }
+
+  @Test
   void blobs_largeValues_goToBlobFiles() throws IOException {
     Path dir = temp.resolve("store");
     byte[] large = new byte[1 << 20];

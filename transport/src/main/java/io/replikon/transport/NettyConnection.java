@@ -1,5 +1,6 @@
 package io.replikon.transport;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -11,6 +12,7 @@ import io.replikon.error.ReplikonException.Reason;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.MessageCodec;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -78,14 +80,15 @@ final class NettyConnection implements Connection {
   }
 
   private void encodeAndWrite(Message message, CompletableFuture<Void> done) {
-    byte[] frame;
+    ByteBuf frame;
     try {
-      frame = MessageCodec.encode(message);
+      // The pieces share the message's value arrays: each byte is copied once, to the socket.
+      frame = Unpooled.wrappedBuffer(MessageCodec.encodePieces(message).toArray(new ByteBuffer[0]));
     } catch (ReplikonException e) {
       done.completeExceptionally(e);
       return;
     }
-    writeFrame(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame))).whenComplete((ok, f) -> {
+    writeFrame(new BinaryWebSocketFrame(frame)).whenComplete((ok, f) -> {
       if (f != null) {
         done.completeExceptionally(f);
       } else {

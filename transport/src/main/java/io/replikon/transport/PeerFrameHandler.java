@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleState;
@@ -34,6 +36,7 @@ import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.MessageCodec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -91,6 +94,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete complete) {
       String subprotocol = complete.selectedSubprotocol();
       connection = new NettyConnection(ctx.channel(), remote);
+      gatherFrames(ctx);
       if (!Message.SUBPROTOCOL.equals(subprotocol)) {
         reject(ErrorCode.PROTOCOL, "the client did not offer the WebSocket subprotocol "
             + Message.SUBPROTOCOL, WebSocketCloseStatus.PROTOCOL_ERROR);
@@ -99,6 +103,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       open();
     } else if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
       connection = new NettyConnection(ctx.channel(), remote);
+      gatherFrames(ctx);
       open();
     } else if (evt
         == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
@@ -110,6 +115,17 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  /**
+   * Lets the WebSocket frame decoder gather a large frame's socket reads as they come, rather than
+   * copy what it has into a larger buffer each time the frame grows; it copies the frame once
+   * when it is whole.
+   */
+  private static void gatherFrames(ChannelHandlerContext ctx) {
+    if (ctx.pipeline().get(WebSocketFrameDecoder.class) instanceof ByteToMessageDecoder d) {
+      d.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+    }
   }
 
   private void open() {
@@ -173,7 +189,8 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     }
     Message message;
     try {
-      message = MessageCodec.decode(ByteBufUtil.getBytes(content));
+      message = MessageCodec.decode(content.nioBufferCount() == 1
+          ? content.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(content)));
     } catch (ReplikonException e) {
       ErrorCode code = switch (e.reason()) {
         case PROTOCOL -> ErrorCode.UNKNOWN_KIND;
