@@ -95,6 +95,8 @@ final class Journal implements AutoCloseable {
   private long segmentFirst;
   private long nextSeq;
   private volatile boolean closed;
+  /** Set when a failed write could not be undone: every later append fails with it. */
+  private ReplikonException damaged;
 
   private Journal(Path dir, long nextSeq, Consumer<Entry> durable, KeyWindow keyWindow,
       long keysWritten) throws IOException {
@@ -339,10 +341,18 @@ final class Journal implements AutoCloseable {
     if (group.isEmpty()) {
       return;
     }
+    if (damaged != null) {
+      group.forEach(a -> a.done().completeExceptionally(damaged));
+      return;
+    }
     List<Entry> entries = new ArrayList<>(group.size());
+    long segmentBefore = -1;
+    long keysBefore = -1;
     try {
       compactKeys();
       ensureSegment();
+      segmentBefore = segment.size();
+      keysBefore = keys.size();
       long seq = nextSeq;
       ByteBuffer keyOut = ByteBuffer.allocate(group.size() * KEY_ENTRY);
       out.clear();
@@ -373,6 +383,7 @@ final class Journal implements AutoCloseable {
       ReplikonException failure = new ReplikonException(Reason.STORE_IO,
           "cannot write the journal in " + dir + ": " + e, e);
       LOG.error("{}", failure.getMessage());
+      cutBack(segmentBefore, keysBefore, failure);
       group.forEach(a -> a.done().completeExceptionally(failure));
       return;
     }
@@ -434,6 +445,30 @@ final class Journal implements AutoCloseable {
       int n = Math.min(out.remaining(), end - at);
       out.put(bytes, at, n);
       at += n;
+    }
+  }
+
+  /**
+   * After a failed group write (a full disk, say): cuts the segment and keys.log back to their
+   * length before the group, so that what the next group appends is not hidden behind a partial
+   * record (which {@link #open} would truncate, acknowledged records after it included), and so
+   * that no record of the failed group, whose submitters were told it failed, is committed later.
+   * If even that fails, the journal refuses every later append until the process restarts.
+   */
+  private void cutBack(long segmentBefore, long keysBefore, ReplikonException failure) {
+    try {
+      if (segment != null && segmentBefore >= 0) {
+        segment.truncate(segmentBefore);
+        segment.force(false);
+      }
+      if (keysBefore >= 0) {
+        keys.truncate(keysBefore);
+        keys.force(false);
+      }
+    } catch (IOException | RuntimeException e) {
+      damaged = new ReplikonException(Reason.STORE_IO, "the journal in " + dir + " could not be"
+          + " cut back after a failed write (" + e + "); restart the collector", failure);
+      LOG.error("{}", damaged.getMessage());
     }
   }
 

@@ -191,4 +191,31 @@ class JournalTest {
     assertThat(reopened.get(KeyWindow.hash("request-1"))).isEqualTo(1);
     assertThat(Files.size(dir.resolve("keys.log"))).isEqualTo(12);
   }
+
+  @Test
+  void append_afterAGroupFailedHalfWritten_isKeptAndTheFailedGroupIsNot() {
+    byte[] big = new byte[3 << 20]; // with the next one, more than the write buffer holds
+    List<CompletableFuture<Journal.Entry>> first;
+    try (Journal j = open(0, new ArrayList<>(), new ArrayList<>())) {
+      first = List.of(j.append(List.of(big, big), new byte[0], 0),
+          j.append(java.util.Arrays.asList(big, null), new byte[0], 0)); // fails mid-group
+      List<Boolean> failed = new ArrayList<>();
+      for (CompletableFuture<Journal.Entry> f : first) {
+        failed.add(f.handle((e, t) -> t != null).join());
+      }
+      assertThat(failed.get(1)).isTrue();
+      j.append(events("after"), new byte[0], 0).join();
+      List<Journal.Recovered> recovered = new ArrayList<>();
+      j.close();
+      try (Journal again = open(0, new ArrayList<>(), recovered)) {
+        List<String> expected = new ArrayList<>();
+        if (!failed.get(0)) {
+          expected.add(new String(big, StandardCharsets.UTF_8));
+          expected.add(new String(big, StandardCharsets.UTF_8));
+        }
+        expected.add("after");
+        assertThat(texts(recovered.get(0).uncommitted())).containsExactlyElementsOf(expected);
+      }
+    }
+  }
 }
