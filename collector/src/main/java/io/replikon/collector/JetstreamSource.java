@@ -66,6 +66,20 @@ import org.slf4j.LoggerFactory;
  * connects again. A handshake refused with an HTTP 4xx status other than 408 and 429 (a wrong
  * path) fails {@link #run} with {@code CONNECTION}.
  *
+ * <p>Idle watchdog: a connection that delivers nothing (no message, part, ping or pong) for
+ * {@link JetstreamSourceConfig#idleTimeout} while {@link #run} waits for it, with all the messages
+ * it took requested again (so the silence is not the source's own back pressure), is dropped and
+ * the source reconnects from its cursor, as after a close. Jetstream never goes quiet for long,
+ * so silence means a dead connection the client was not told about: a half-open TCP connection
+ * (a peer or middlebox gone without a FIN or RST), or an end of stream the JDK's client
+ * swallowed. The latter happens (JDK 17; the code is the same in 25): when the server's FIN is
+ * read while the client has no frame demand towards its transport (the listener is still in
+ * {@code onText} for the previous message), {@code TransportImpl} stops its receive scheduler
+ * and reports the end to {@code WebSocketImpl}, whose {@code onComplete} first calls
+ * {@code acknowledgeReception}, which throws {@code InternalError} for the missing demand; the
+ * error is lost in the selector thread, and the listener never gets {@code onClose} or
+ * {@code onError}.
+ *
  * <p>Thread-safe: {@link #close} may be called from any thread; {@link #run} runs once.
  */
 final class JetstreamSource implements Source {
@@ -220,8 +234,16 @@ final class JetstreamSource implements Source {
     int taken = 0;
     boolean received = false;
     while (true) {
-      Item item = group.isEmpty() && taken == 0 ? connection.queue.take()
-          : connection.queue.poll();
+      Item item;
+      if (group.isEmpty() && taken == 0) {
+        item = awaitItem(connection);
+        if (item == null) {
+          return new Pumped(handled, received, false, "nothing arrived for "
+              + config.idleTimeout().toMillis() + " ms; dropping the connection as dead");
+        }
+      } else {
+        item = connection.queue.poll();
+      }
       if (item instanceof Message message && !closed.get()) {
         taken++;
         received = true;
@@ -259,6 +281,35 @@ final class JetstreamSource implements Source {
         taken = 0;
       }
     }
+  }
+
+  /**
+   * Waits for the next item of {@code connection}, as long as the connection is heard from
+   * within the idle timeout (counted from the later of the last frame and the start of the wait).
+   *
+   * @return the item, or null if the connection stayed silent for the idle timeout
+   */
+  private Item awaitItem(Connection connection) throws InterruptedException {
+    long idleNanos = saturatedNanos(config.idleTimeout());
+    long waitingSince = System.nanoTime();
+    while (true) {
+      long heard = connection.lastHeard;
+      long since = heard - waitingSince > 0 ? heard : waitingSince;
+      long left = since - System.nanoTime() + idleNanos;
+      if (left <= 0) {
+        return null;
+      }
+      Item item = connection.queue.poll(left, TimeUnit.NANOSECONDS);
+      if (item != null) {
+        return item;
+      }
+    }
+  }
+
+  /** Returns {@code duration} in nanoseconds, at most a quarter of {@link Long#MAX_VALUE}. */
+  private static long saturatedNanos(Duration duration) {
+    long limit = Long.MAX_VALUE / 4;
+    return duration.compareTo(Duration.ofNanos(limit)) > 0 ? limit : duration.toNanos();
   }
 
   /**
@@ -347,6 +398,8 @@ final class JetstreamSource implements Source {
    */
   private final class Connection implements WebSocket.Listener {
     final BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+    /** The {@link System#nanoTime} of the last frame (or the opening), for the idle watchdog. */
+    volatile long lastHeard = System.nanoTime();
     private volatile CompletableFuture<WebSocket> opening;
     private volatile CompletableFuture<WebSocket> waiting;
     private StringBuilder parts;
@@ -389,11 +442,13 @@ final class JetstreamSource implements Source {
 
     @Override
     public void onOpen(WebSocket webSocket) {
+      lastHeard = System.nanoTime();
       webSocket.request(WINDOW);
     }
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      lastHeard = System.nanoTime();
       if (parts == null && last) {
         queue.add(new Message(data.toString()));
         return null;
@@ -424,11 +479,26 @@ final class JetstreamSource implements Source {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+      lastHeard = System.nanoTime();
       if (!binaryWarned) {
         binaryWarned = true;
         LOG.warn("ignoring binary messages from {} (compressed streams are not supported)",
             config.url());
       }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+      lastHeard = System.nanoTime(); // the JDK answers with a pong itself
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+      lastHeard = System.nanoTime();
       webSocket.request(1);
       return null;
     }

@@ -4,6 +4,7 @@ import io.replikon.error.ReplikonException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -23,14 +24,23 @@ import java.util.regex.Pattern;
  * @param collections the collections (NSIDs such as {@code app.bsky.feed.post}, or prefixes such
  *     as {@code app.bsky.feed.*}) whose commit events are committed, sent as repeated
  *     {@code wantedCollections} parameters; not empty
+ * @param idleTimeout how long a connection may deliver nothing while the source waits for it
+ *     before the source drops it and reconnects from its cursor; positive. Jetstream sends
+ *     events continuously (identity and account events pass every filter), so silence means a
+ *     connection that died without the client noticing: a half-open TCP connection, or an end
+ *     the JDK's WebSocket client missed (see {@link JetstreamSource}). Default
+ *     {@link #DEFAULT_IDLE_TIMEOUT}
  */
-public record JetstreamSourceConfig(URI url, List<String> collections) {
+public record JetstreamSourceConfig(URI url, List<String> collections, Duration idleTimeout) {
 
   /** The public Jetstream instance used when none is given. */
   public static final String DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe";
 
   /** The collections subscribed to when none are given: posts. */
   public static final List<String> DEFAULT_COLLECTIONS = List.of("app.bsky.feed.post");
+
+  /** How long a connection may stay silent when none is given: 60 seconds. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
   private static final Set<String> MANAGED_PARAMETERS =
       Set.of("wantedcollections", "cursor", "compress", "requirehello");
@@ -42,10 +52,15 @@ public record JetstreamSourceConfig(URI url, List<String> collections) {
    *
    * @throws ReplikonException with reason {@code INVALID_INPUT} if {@code url} is not a ws or wss
    *     URL with a host, has a fragment or a parameter the source manages, or if
-   *     {@code collections} is empty or holds something that is not an NSID or NSID prefix
+   *     {@code collections} is empty or holds something that is not an NSID or NSID prefix, or
+   *     if {@code idleTimeout} is not positive
    */
   public JetstreamSourceConfig {
     Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(idleTimeout, "idleTimeout");
+    if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+      throw invalid("the Jetstream idle timeout must be positive: " + idleTimeout);
+    }
     collections = List.copyOf(collections);
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
     if (!url.isAbsolute() || url.isOpaque() || url.getHost() == null
@@ -75,7 +90,21 @@ public record JetstreamSourceConfig(URI url, List<String> collections) {
     }
   }
 
-  /** Returns the default: posts from {@value #DEFAULT_URL}. */
+  /**
+   * Checks and copies the arguments; the idle timeout is {@link #DEFAULT_IDLE_TIMEOUT}.
+   *
+   * @throws ReplikonException as the canonical constructor
+   */
+  public JetstreamSourceConfig(URI url, List<String> collections) {
+    this(url, collections, DEFAULT_IDLE_TIMEOUT);
+  }
+
+  /** Returns a copy with {@code idleTimeout}; see the canonical constructor. */
+  public JetstreamSourceConfig withIdleTimeout(Duration idleTimeout) {
+    return new JetstreamSourceConfig(url, collections, idleTimeout);
+  }
+
+  /** Returns the default: posts from {@value #DEFAULT_URL}, idle timeout 60 s. */
   public static JetstreamSourceConfig defaults() {
     return new JetstreamSourceConfig(URI.create(DEFAULT_URL), DEFAULT_COLLECTIONS);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.replikon.error.ReplikonException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,28 @@ class JetstreamSourceConfigTest {
     assertThat(defaults.url())
         .isEqualTo(URI.create("wss://jetstream2.us-east.bsky.network/subscribe"));
     assertThat(defaults.collections()).containsExactly("app.bsky.feed.post");
+    assertThat(defaults.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void withIdleTimeout_keepsTheRest() {
+    JetstreamSourceConfig config = config("ws://127.0.0.1:1/subscribe", "app.bsky.feed.post")
+        .withIdleTimeout(Duration.ofSeconds(5));
+
+    assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.url()).isEqualTo(URI.create("ws://127.0.0.1:1/subscribe"));
+    assertThat(config.collections()).containsExactly("app.bsky.feed.post");
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {0, -1})
+  void idleTimeout_notPositive_failsWithInvalidInput(long seconds) {
+    JetstreamSourceConfig config = config("ws://127.0.0.1:1/subscribe", "app.bsky.feed.post");
+
+    assertThatThrownBy(() -> config.withIdleTimeout(Duration.ofSeconds(seconds)))
+        .isInstanceOfSatisfying(ReplikonException.class,
+            e -> assertThat(e.reason()).isEqualTo(ReplikonException.Reason.INVALID_INPUT))
+        .hasMessageContaining("idle timeout");
   }
 
   @Test
