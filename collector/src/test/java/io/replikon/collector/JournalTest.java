@@ -195,27 +195,26 @@ class JournalTest {
   @Test
   void append_afterAGroupFailedHalfWritten_isKeptAndTheFailedGroupIsNot() {
     byte[] big = new byte[3 << 20]; // with the next one, more than the write buffer holds
-    List<CompletableFuture<Journal.Entry>> first;
-    try (Journal j = open(0, new ArrayList<>(), new ArrayList<>())) {
-      first = List.of(j.append(List.of(big, big), new byte[0], 0),
-          j.append(java.util.Arrays.asList(big, null), new byte[0], 0)); // fails mid-group
-      List<Boolean> failed = new ArrayList<>();
-      for (CompletableFuture<Journal.Entry> f : first) {
-        failed.add(f.handle((e, t) -> t != null).join());
-      }
-      assertThat(failed.get(1)).isTrue();
-      j.append(events("after"), new byte[0], 0).join();
-      List<Journal.Recovered> recovered = new ArrayList<>();
-      j.close();
-      try (Journal again = open(0, new ArrayList<>(), recovered)) {
-        List<String> expected = new ArrayList<>();
-        if (!failed.get(0)) {
-          expected.add(new String(big, StandardCharsets.UTF_8));
-          expected.add(new String(big, StandardCharsets.UTF_8));
-        }
-        expected.add("after");
-        assertThat(texts(recovered.get(0).uncommitted())).containsExactlyElementsOf(expected);
-      }
+    Journal j = open(0, new ArrayList<>(), new ArrayList<>());
+    List<CompletableFuture<Journal.Entry>> first = List.of(
+        j.append(List.of(big, big), new byte[0], 0),
+        j.append(java.util.Arrays.asList(big, null), new byte[0], 0)); // fails mid-group
+    List<Boolean> failed = new ArrayList<>();
+    for (CompletableFuture<Journal.Entry> f : first) {
+      failed.add(f.handle((e, t) -> t != null).join());
     }
+    assertThat(failed.get(1)).isTrue();
+    j.append(events("after"), new byte[0], 0).join();
+    j.close();
+    List<Journal.Recovered> recovered = new ArrayList<>();
+    open(0, new ArrayList<>(), recovered).close();
+    List<String> expected = new ArrayList<>();
+    if (!failed.get(0)) {
+      expected.add(new String(big, StandardCharsets.UTF_8));
+      expected.add(new String(big, StandardCharsets.UTF_8));
+    }
+    expected.add("after");
+    assertThat(texts(recovered.get(0).uncommitted())).containsExactlyElementsOf(expected);
   }
+
 }
