@@ -46,7 +46,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "",
       "  sqlite:FILE   tables ops (one row per transaction), tweets (add-tweet, with an FTS5 "
           + "index over text) and the applied-log",
-      "  jsonl:FILE    one JSON line per transaction; the applied-log in FILE.applied",
+      "  jsonl:FILE    one JSON line per transaction; the applied-log in FILE.applied (a "
+          + "device such as /dev/null is written in order, at least once, with no applied-log)",
       "  postgresql://USER[:PASSWORD]@HOST:PORT/DB   the same tables as SQLite, in PostgreSQL "
           + "(full-text search through a tsvector column)",
       "",
