@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -222,11 +221,9 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void awaitExit(Process p, String name, Path work, int seconds)
       throws Exception {
-    CompletableFuture<Process> exited = p.onExit();
     if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
       throw failed(name, work.resolve(name + ".log"), "did not finish within " + seconds + " s");
     }
-    exited.join();
     if (p.exitValue() != 0) {
       throw failed(name, work.resolve(name + ".log"), "exited with status " + p.exitValue());
     }

@@ -269,12 +269,13 @@ final class RunningPeer implements Peer, ConnectionHandler {
   public CompletableFuture<Void> replicated(Address address, Hash commit) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     call(() -> {
-      if (!held(address).graph().contains(commit)) {
+      Cdvcs cdvcs = held(address);
+      if (!cdvcs.graph().contains(commit)) {
         throw new ReplikonException(ReplikonException.Reason.MISSING_CONTENT,
             "commit " + commit + " of " + address + " is not stored on peer " + config.peerId());
       }
       Replication waiter = new Replication(commit, done);
-      if (!waiter.completeIfIn(held(address), acknowledged.getOrDefault(address, Set.of()))) {
+      if (!waiter.completeIfIn(cdvcs, acknowledged.getOrDefault(address, Set.of()))) {
         replicationWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(waiter);
       }
       return null;

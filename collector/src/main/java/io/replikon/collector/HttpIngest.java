@@ -245,22 +245,7 @@ public final class HttpIngest implements Source {
   }
 
   private static String error(String reason) {
-    StringBuilder out = new StringBuilder("{\"error\":\"");
-    for (char c : reason.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append("\"}").toString();
+    return SourceSupport.JSON.createObjectNode().put("error", reason).toString();
   }
 
   private static FullHttpResponse response(HttpResponseStatus status, String json) {

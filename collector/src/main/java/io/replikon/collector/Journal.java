@@ -73,7 +73,7 @@ final class Journal implements AutoCloseable {
   }
 
   /** What {@link #open} found: the events not committed yet and the keys remembered. */
-  record Recovered(List<Entry> uncommitted, Optional<byte[]> lastCursor, long lastSeq) {}
+  record Recovered(List<Entry> uncommitted, Optional<byte[]> lastCursor) {}
 
   private record Append(List<byte[]> events, byte[] cursor, long keyHash,
       CompletableFuture<Entry> done) {}
@@ -177,7 +177,7 @@ final class Journal implements AutoCloseable {
       synchronized (journal) {
         journal.segments.putAll(found);
       }
-      recovered.accept(new Recovered(uncommitted, Optional.ofNullable(lastCursor), lastSeq));
+      recovered.accept(new Recovered(uncommitted, Optional.ofNullable(lastCursor)));
       journal.release(committedSeq);
       journal.writer.start();
       return journal;
@@ -305,11 +305,6 @@ final class Journal implements AutoCloseable {
         }
       }
     }
-  }
-
-  /** Returns the number of segment files. */
-  synchronized int segmentCount() {
-    return segments.size();
   }
 
   private Path segmentPath(long first) {

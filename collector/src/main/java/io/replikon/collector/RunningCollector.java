@@ -154,7 +154,7 @@ final class RunningCollector implements Collector {
     if (recovered > 0) {
       LOG.info("committing {} events journaled and not committed before the last stop",
           recovered);
-      flushNow();
+      flush().join();
     }
     long interval = config.flushInterval().toMillis();
     flusher.scheduleWithFixedDelay(this::flushPending, interval, interval, TimeUnit.MILLISECONDS);
@@ -282,10 +282,6 @@ final class RunningCollector implements Collector {
       done.completeExceptionally(closedError());
     }
     return done;
-  }
-
-  private void flushNow() {
-    flush().join();
   }
 
   /** Commits pending events in commits of at most the threshold (flusher thread). */
