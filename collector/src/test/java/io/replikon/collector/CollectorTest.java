@@ -41,13 +41,8 @@ class CollectorTest {
 
   /** Returns the ids of every add-tweet transaction in the CDVCS, in commit order. */
   static List<Long> ids(Peer peer, Address address) {
-    List<Long> out = new ArrayList<>();
-    for (Hash id : peer.commitsAfter(address, Set.of()).join()) {
-      for (Transaction t : peer.transactions(peer.commit(id))) {
-        out.add(t.params().get("id").asLong());
-      }
-    }
-    return out;
+    return JsonLinesSourceTest.transactions(peer, address).stream()
+        .map(t -> t.params().get("id").asLong()).toList();
   }
 
   @Test

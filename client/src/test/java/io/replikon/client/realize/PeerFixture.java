@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
+import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 
@@ -76,5 +78,34 @@ abstract class PeerFixture {
     }
     RealizerIT.assertExactlyOnce(url, n);
     assertThat(RealizerIT.count(url, "SELECT count(*) FROM tweets")).isEqualTo(n - 20);
+  }
+
+  /**
+   * Six commits of four tweets (after the root) realized in batches of five: every transaction is
+   * applied once, in commit order, and fills a tweets row.
+   */
+  void appliesEveryTransactionInCommitOrder(String url, Supplier<Sink<SqlContext>> open)
+      throws Exception {
+    Peer server = server();
+    RealizerIT.get(server.create(RealizerIT.TWEETS));
+    int n = RealizerIT.tweets(server, 6, 4, 1);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = open.get()) {
+      assertThat(sink.exactlyOnce()).isTrue();
+      Progress p = Realizer.builder(reader, RealizerIT.TWEETS, sink).batchSize(5).build()
+          .runUntilSynced();
+      assertThat(p.transactionsApplied()).isEqualTo(n);
+      assertThat(p.commitsApplied()).isEqualTo(7);
+    }
+    List<String> expected = new ArrayList<>();
+    for (Hash c : RealizerIT.get(reader.commitsAfter(RealizerIT.TWEETS, Set.of()))) {
+      for (int i = 0; i < reader.transactions(reader.commit(c)).size(); i++) {
+        expected.add(c.hex() + ":" + i);
+      }
+    }
+    assertThat(RealizerIT.column(url, "SELECT commit_id || ':' || tx_index FROM ops ORDER BY seq"))
+        .containsExactlyElementsOf(expected);
+    RealizerIT.assertExactlyOnce(url, n);
+    assertThat(RealizerIT.count(url, "SELECT count(*) FROM tweets")).isEqualTo(n);
   }
 }

@@ -14,7 +14,6 @@ import io.replikon.client.Peer;
 import io.replikon.value.Hash;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -69,26 +68,7 @@ class PostgresSinkIT extends PeerFixture {
 
   @Test
   void realize_postgresql_appliesEveryTransactionInCommitOrder() throws Exception {
-    Peer server = server();
-    get(server.create(TWEETS));
-    int n = tweets(server, 6, 4, 1);
-    Peer reader = client(server);
-    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
-      assertThat(sink.exactlyOnce()).isTrue();
-      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(5).build().runUntilSynced();
-      assertThat(p.transactionsApplied()).isEqualTo(n);
-      assertThat(p.commitsApplied()).isEqualTo(7);
-    }
-    List<String> expected = new ArrayList<>();
-    for (Hash c : get(reader.commitsAfter(TWEETS, Set.of()))) {
-      for (int i = 0; i < reader.transactions(reader.commit(c)).size(); i++) {
-        expected.add(c.hex() + ":" + i);
-      }
-    }
-    assertThat(column("SELECT commit_id || ':' || tx_index FROM ops ORDER BY seq"))
-        .containsExactlyElementsOf(expected);
-    assertExactlyOnce(n);
-    assertThat(count("SELECT count(*) FROM tweets")).isEqualTo(n);
+    appliesEveryTransactionInCommitOrder(db, () -> Sinks.postgresql(db));
     assertThat(column("SELECT screen_name || ' ' || to_char(created_at AT TIME ZONE 'UTC', "
         + "'YYYY-MM-DD\"T\"HH24:MI:SS') FROM tweets WHERE id = 8"))
         .containsExactly("user1 2018-10-10T20:19:24");

@@ -119,26 +119,8 @@ class RealizerIT extends PeerFixture {
 
   @Test
   void realize_sqlite_appliesEveryTransactionInCommitOrder() throws Exception {
-    Peer server = server();
-    get(server.create(TWEETS));
-    int n = tweets(server, 6, 4, 1);
-    Peer reader = client(server);
     Path db = dir.resolve("tweets.db");
-    try (Sink<SqlContext> sink = Sinks.sqlite(db)) {
-      Progress p = Realizer.builder(reader, TWEETS, sink).batchSize(5).build().runUntilSynced();
-      assertThat(p.transactionsApplied()).isEqualTo(n);
-      assertThat(p.commitsApplied()).isEqualTo(7);
-    }
-    List<String> expected = new ArrayList<>();
-    for (Hash c : get(reader.commitsAfter(TWEETS, Set.of()))) {
-      for (int i = 0; i < reader.transactions(reader.commit(c)).size(); i++) {
-        expected.add(c.hex() + ":" + i);
-      }
-    }
-    assertThat(column(db, "SELECT commit_id || ':' || tx_index FROM ops ORDER BY seq"))
-        .containsExactlyElementsOf(expected);
-    assertExactlyOnce(db, n);
-    assertThat(count(db, "SELECT count(*) FROM tweets")).isEqualTo(n);
+    appliesEveryTransactionInCommitOrder("jdbc:sqlite:" + db, () -> Sinks.sqlite(db));
     assertThat(column(db, "SELECT screen_name || ' ' || created_at FROM tweets WHERE id = 8"))
         .containsExactly("user1 2018-10-10T20:19:24Z");
   }
