@@ -42,9 +42,10 @@ import java.util.stream.IntStream;
  * commit).
  *
  * <ol>
- *   <li><b>parse + encode</b>: the file's lines (read into memory first) parsed by Jackson as the
- *       collector does (duplicate keys refused) and encoded by {@code Chunk.encode}; on one thread,
- *       and in parallel batches of 1,000 on the common pool as {@code JsonLinesSource} does.
+ *   <li><b>parse + encode</b>: the file's lines (read into memory first) parsed by Jackson into a
+ *       tree and encoded by {@code Chunk.encode} (the path before {@code JsonCbor}), then read
+ *       straight into canonical CBOR by {@code Chunk.encodeJson} as the collector does now; on one
+ *       thread, and in parallel batches of 1,000 on the common pool as {@code JsonLinesSource} does.
  *   <li><b>journal append</b>: the encoded events submitted to a collector in submissions of
  *       1,000, four in flight (as the source does), its threshold set to N so nothing is committed
  *       meanwhile; from the first submit until every one is acknowledged (written and fsynced).
@@ -89,6 +90,7 @@ public final class CollectorThroughput {
         // 1. parse + encode
         for (int warm = 0; warm < 2; warm++) {
           encodeSerial(lines.subList(0, Math.min(20_000, n)));
+          lines.subList(0, Math.min(20_000, n)).forEach(CollectorThroughput::treeEncode);
           encodeParallel(lines.subList(0, Math.min(20_000, n)));
         }
         String load = load();
@@ -105,14 +107,23 @@ public final class CollectorThroughput {
         }
         load = load();
         mark();
+        long t0 = System.nanoTime();
+        for (byte[] line : lines) {
+          treeEncode(line);
+        }
+        rows.add(row("Jackson tree + canonical encode (the path before JsonCbor), 1 thread",
+            seconds(t0), n, mb, load));
+        load = load();
+        mark();
         long e0 = System.nanoTime();
         List<byte[]> encoded = encodeSerial(lines);
-        rows.add(row("parse + encode, 1 thread", seconds(e0), n, mb, load));
+        rows.add(row("JSON straight to canonical CBOR (Chunk.encodeJson), 1 thread", seconds(e0),
+            n, mb, load));
         load = load();
         mark();
         e0 = System.nanoTime();
         encoded = encodeParallel(lines);
-        rows.add(row("parse + encode, batches of 1,000 in parallel (as the source)",
+        rows.add(row("encodeJson, batches of 1,000 in parallel (as the source)",
             seconds(e0), n, mb, load));
         lines = null;
         long encodedBytes = encoded.stream().mapToLong(b -> b.length).sum();
@@ -261,8 +272,12 @@ public final class CollectorThroughput {
     }
   }
 
-  private static byte[] encode(byte[] line) {
+  private static byte[] treeEncode(byte[] line) {
     return Chunk.encode(new Transaction("add-tweet", parse(line)));
+  }
+
+  private static byte[] encode(byte[] line) {
+    return Chunk.encodeJson("add-tweet", line, 0, line.length);
   }
 
   private static List<byte[]> encodeSerial(List<byte[]> lines) {

@@ -1,6 +1,5 @@
 package io.replikon.collector;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -27,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.replikon.error.ReplikonException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -159,26 +157,12 @@ public final class HttpIngest implements Source {
       }
       List<byte[]> encoded;
       try {
-        JsonNode body = SourceSupport.parse(ByteBufUtil.getBytes(request.content()));
-        List<JsonNode> values = new ArrayList<>();
-        if (body.isArray()) {
-          body.forEach(values::add);
-        } else {
-          values.add(body);
-        }
-        if (values.isEmpty()) {
+        encoded = SourceSupport.encodedJsonElements(config.fn(),
+            ByteBufUtil.getBytes(request.content()));
+        if (encoded.isEmpty()) {
           respond(ctx, keepAlive, HttpResponseStatus.BAD_REQUEST, error("an empty array holds"
               + " no events"));
           return;
-        }
-        encoded = new ArrayList<>(values.size());
-        for (int i = 0; i < values.size(); i++) {
-          try {
-            encoded.add(SourceSupport.encoded(config.fn(), values.get(i)));
-          } catch (ReplikonException e) {
-            throw new ReplikonException(e.reason(), (body.isArray() ? "event " + i + ": " : "")
-                + e.getMessage());
-          }
         }
       } catch (ReplikonException e) {
         respond(ctx, keepAlive, HttpResponseStatus.BAD_REQUEST, error(e.getMessage()));

@@ -155,7 +155,7 @@ final class JsonLinesSource implements Source {
     String[] errors = new String[lines.size()];
     IntStream.range(0, lines.size()).parallel().forEach(i -> {
       try {
-        out[i] = SourceSupport.encoded(config.fn(), SourceSupport.parse(lines.get(i)));
+        out[i] = SourceSupport.encodedJson(config.fn(), lines.get(i));
       } catch (ReplikonException e) {
         errors[i] = e.getMessage();
       }

@@ -1,12 +1,12 @@
 package io.replikon.collector;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.error.ReplikonException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -29,11 +29,10 @@ final class SourceSupport {
   private static final int CHUNK_HEADROOM = 16;
 
   /**
-   * Parses JSON text; rejects trailing content after the first value, and duplicate keys
-   * (canonical encoding would otherwise keep one of them silently). Duplicates are found by the
-   * tree builder as it puts each key in its object's map (FAIL_ON_READING_DUP_TREE_KEY): the
-   * parser's STRICT_DUPLICATE_DETECTION keeps a second set of names per object, which cost 9% of
-   * the JSON-lines path. Thread-safe.
+   * Parses JSON text into trees, for the sources that look inside their messages (Twitter,
+   * Jetstream); rejects trailing content after the first value, and duplicate keys (canonical
+   * encoding would otherwise keep one of them silently), found by the tree builder as it puts
+   * each key in its object's map. Thread-safe.
    */
   static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -64,36 +63,46 @@ final class SourceSupport {
    *     is not one of the data model
    */
   static byte[] encoded(String fn, JsonNode value) {
-    byte[] encoded = Chunk.encode(new Transaction(fn, value));
+    return fitting(Chunk.encode(new Transaction(fn, value)));
+  }
+
+  /**
+   * Encodes {@code [fn, value]} for the JSON text {@code json}, straight from the text
+   * ({@link Chunk#encodeJson}): the bytes {@link #encoded(String, JsonNode)} gives for its tree.
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where: not one JSON
+   *     value, duplicate keys, or too large for a chunk
+   */
+  static byte[] encodedJson(String fn, byte[] json) {
+    return fitting(Chunk.encodeJson(fn, json, 0, json.length));
+  }
+
+  /**
+   * As {@link #encodedJson}, one event per element if the text is a JSON array.
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} as {@link #encodedJson}; for an event too
+   *     large, the message names its index in the array
+   */
+  static List<byte[]> encodedJsonElements(String fn, byte[] json) {
+    List<byte[]> out = Chunk.encodeJsonElements(fn, json, 0, json.length);
+    for (int i = 0; i < out.size(); i++) {
+      try {
+        fitting(out.get(i));
+      } catch (ReplikonException e) {
+        throw new ReplikonException(e.reason(), "event " + i + ": " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** Returns {@code encoded} if it fits in a chunk of its own, else refuses it. */
+  private static byte[] fitting(byte[] encoded) {
     if (encoded.length > Chunk.MAX_BYTES - CHUNK_HEADROOM) {
       throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "the event is "
           + encoded.length + " bytes encoded; an event holds at most "
           + (Chunk.MAX_BYTES - CHUNK_HEADROOM));
     }
     return encoded;
-  }
-
-  /**
-   * Parses one JSON value.
-   *
-   * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where
-   */
-  static JsonNode parse(byte[] json) {
-    try {
-      JsonNode value = JSON.readTree(json);
-      if (value == null || value.isMissingNode()) {
-        throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "no JSON value");
-      }
-      return value;
-    } catch (JsonProcessingException e) {
-      throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "invalid JSON: "
-          + e.getOriginalMessage() + (e.getLocation() == null ? ""
-              : " at line " + e.getLocation().getLineNr() + " column "
-                  + e.getLocation().getColumnNr()));
-    } catch (java.io.IOException e) {
-      throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "invalid JSON: "
-          + e.getMessage());
-    }
   }
 
   /**

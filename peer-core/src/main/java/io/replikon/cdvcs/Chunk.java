@@ -1,9 +1,11 @@
 package io.replikon.cdvcs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.error.ReplikonException;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
+import io.replikon.value.JsonCbor;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +54,44 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
   }
 
   /**
-   * Splits transactions already encoded by {@link #encode} into chunks of at most 1 MiB, in order,
+   * Returns the canonical encoding of {@code [fn, params]} where {@code params} is the JSON value
+   * in {@code json[offset, offset + length)}: the bytes {@link #encode} gives for the tree Jackson
+   * reads from that text, without building the tree ({@link JsonCbor}).
+   *
+   * @throws ReplikonException with reason {@code INVALID_INPUT}, saying what is wrong and where,
+   *     if the text is not one JSON value (duplicate keys included)
+   * @throws IllegalArgumentException if {@code fn} is empty
+   */
+  public static byte[] encodeJson(String fn, byte[] json, int offset, int length) {
+    return JsonCbor.encode(transactionPrefix(fn), json, offset, length);
+  }
+
+  /**
+   * As {@link #encodeJson}, one transaction per element if the JSON value is an array, else one
+   * for the value: for bodies that hold one event or an array of events. The whole text is checked
+   * before anything is returned; an empty array gives none.
+   *
+   * @throws ReplikonException with reason {@code INVALID_INPUT} as {@link #encodeJson}
+   * @throws IllegalArgumentException if {@code fn} is empty
+   */
+  public static List<byte[]> encodeJsonElements(String fn, byte[] json, int offset, int length) {
+    return JsonCbor.encodeElements(transactionPrefix(fn), json, offset, length);
+  }
+
+  /** The encoding of a transaction up to its params: a two-element array header and fn. */
+  private static byte[] transactionPrefix(String fn) {
+    if (fn.isEmpty()) {
+      throw new IllegalArgumentException("a transaction needs a function name");
+    }
+    byte[] name = CanonicalCbor.encode(JsonNodeFactory.instance.textNode(fn));
+    byte[] prefix = new byte[name.length + 1];
+    prefix[0] = (byte) 0x82;
+    System.arraycopy(name, 0, prefix, 1, name.length);
+    return prefix;
+  }
+
+  /**
+   * Splits transactions already encoded by {@link #encode} (or {@link #encodeJson}) into chunks of at most 1 MiB, in order,
    * as {@link #split} does. The encodings are trusted to be canonical {@code [fn, params]} arrays
    * (only their first byte is checked); peers verify every chunk by its hash, not its contents.
    *

@@ -524,30 +524,31 @@ final class CborEncoder {
   }
 
   private void writeBigInteger(BigInteger v) {
-    if (v.signum() >= 0) {
-      if (v.bitLength() <= 64) {
-        writeHeader(0, v.longValue());
-      } else {
-        writeBignum(2, v);
-      }
-    } else {
-      BigInteger n = v.not(); // -1 - v, non-negative
-      if (n.bitLength() <= 64) {
-        writeHeader(1, n.longValue());
-      } else {
-        writeBignum(3, n);
-      }
-    }
+    byte[] encoded = encodeInteger(v);
+    ensure(encoded.length);
+    System.arraycopy(encoded, 0, buf, pos, encoded.length);
+    pos += encoded.length;
   }
 
-  private void writeBignum(int tag, BigInteger magnitude) {
+  /**
+   * Returns the canonical encoding of an integer of any size: major type 0 or 1 if it fits in 64
+   * bits, else a tag 2 or 3 bignum.
+   */
+  static byte[] encodeInteger(BigInteger v) {
+    BigInteger magnitude = v.signum() >= 0 ? v : v.not(); // -1 - v for negatives
+    int major = v.signum() >= 0 ? 0 : 1;
+    if (magnitude.bitLength() <= 64) {
+      byte[] b = new byte[9];
+      return Arrays.copyOf(b, putHeader(b, 0, major, magnitude.longValue()));
+    }
     byte[] bytes = magnitude.toByteArray(); // two's complement: may have one leading zero byte
     int skip = bytes[0] == 0 ? 1 : 0;
-    writeHeader(6, tag);
-    writeHeader(2, bytes.length - skip);
-    ensure(bytes.length - skip);
-    System.arraycopy(bytes, skip, buf, pos, bytes.length - skip);
-    pos += bytes.length - skip;
+    int length = bytes.length - skip;
+    byte[] b = new byte[18 + length];
+    int p = putHeader(b, 0, 6, 2 + major);
+    p += putHeader(b, p, 2, length);
+    System.arraycopy(bytes, skip, b, p, length);
+    return Arrays.copyOf(b, p + length);
   }
 
   /** Returns the double equal to {@code d}, or rejects it if there is none. */
@@ -562,14 +563,19 @@ final class CborEncoder {
 
   void writeDouble(double d) {
     ensure(9);
-    byte[] b = buf;
-    int p = pos;
+    pos += putDouble(buf, pos, d);
+  }
+
+  /**
+   * Puts {@code d} into {@code b} at {@code p} (room for nine bytes) as the shortest exact float
+   * and returns its size.
+   */
+  static int putDouble(byte[] b, int p, double d) {
     if (d != d) {
       b[p] = (byte) 0xf9;
       b[p + 1] = 0x7e;
       b[p + 2] = 0;
-      pos = p + 3;
-      return;
+      return 3;
     }
     float f = (float) d;
     if (f == d) { // also true for infinities, and -0.0 keeps its sign through the cast
@@ -578,20 +584,17 @@ final class CborEncoder {
         b[p] = (byte) 0xf9;
         b[p + 1] = (byte) (half >> 8);
         b[p + 2] = (byte) half;
-        pos = p + 3;
-      } else {
-        int bits = Float.floatToRawIntBits(f);
-        b[p] = (byte) 0xfa;
-        putInt(b, p + 1, bits);
-        pos = p + 5;
+        return 3;
       }
-      return;
+      b[p] = (byte) 0xfa;
+      putInt(b, p + 1, Float.floatToRawIntBits(f));
+      return 5;
     }
     long bits = Double.doubleToRawLongBits(d);
     b[p] = (byte) 0xfb;
     putInt(b, p + 1, (int) (bits >>> 32));
     putInt(b, p + 5, (int) bits);
-    pos = p + 9;
+    return 9;
   }
 
   /** Returns the float16 bits equal to {@code f} (not NaN), or -1 if float16 cannot hold it. */
@@ -632,7 +635,7 @@ final class CborEncoder {
   }
 
   /** Puts a header into {@code b} at {@code p} and returns its size. */
-  private static int putHeader(byte[] b, int p, int major, long value) {
+  static int putHeader(byte[] b, int p, int major, long value) {
     int mt = major << 5;
     if (value >= 0 && value < 24) {
       b[p] = (byte) (mt | (int) value);
@@ -658,7 +661,7 @@ final class CborEncoder {
     }
   }
 
-  private static int headerSize(int length) {
+  static int headerSize(int length) {
     return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
   }
 

@@ -49,6 +49,33 @@ class ChunkTest {
   }
 
   @Test
+  void encodeJson_givesTheEncodingOfTheTransactionOfTheParsedValue() throws Exception {
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    String json = "{\"user\":{\"name\":\"ä😀\",\"id\":7},\"text\":\"hi\",\"geo\":null,"
+        + "\"coordinates\":[1.5,-2e3],\"id\":12345678901234567890}";
+    byte[] bytes = ("  " + json + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] direct = Chunk.encodeJson("add-tweet", bytes, 2, bytes.length - 2);
+    assertThat(direct).isEqualTo(Chunk.encode(new Transaction("add-tweet", mapper.readTree(json))));
+    assertThat(Chunk.splitEncoded(List.of(direct)).get(0).bytes())
+        .isEqualTo(Chunk.split(List.of(new Transaction("add-tweet", mapper.readTree(json))))
+            .get(0).bytes());
+    assertThatThrownBy(() -> Chunk.encodeJson("", bytes, 0, bytes.length))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void encodeJsonElements_anArray_givesOneTransactionAnElement() throws Exception {
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    byte[] bytes = "[{\"n\":1},{\"n\":2},3]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    List<byte[]> out = Chunk.encodeJsonElements("ev", bytes, 0, bytes.length);
+    assertThat(out).hasSize(3);
+    var tree = mapper.readTree(bytes);
+    for (int i = 0; i < 3; i++) {
+      assertThat(out.get(i)).isEqualTo(Chunk.encode(new Transaction("ev", tree.get(i))));
+    }
+  }
+
+  @Test
   void split_transactionLargerThanAChunk_isRefusedNamingIt() {
     List<Transaction> txs = new ArrayList<>(transactions(2, 10));
     txs.addAll(transactions(1, Chunk.MAX_BYTES));
