@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiPredicate;
 import org.rocksdb.BlockBasedTableConfig;
@@ -54,6 +55,8 @@ import org.rocksdb.WriteOptions;
 final class RocksStore implements Store {
   /** Values of this size and more in {@link Column#BLOBS} go to blob files. */
   static final long MIN_BLOB_BYTES = 4 << 10;
+  /** The largest write batch (in bytes) kept for reuse after a write; a larger one is freed. */
+  static final long SPARE_BATCH_MAX_BYTES = 64L << 20;
   private static final int MAX_OPEN_FILES = 512;
   private static final String DEFAULT_FAMILY = "default";
 
@@ -70,6 +73,12 @@ final class RocksStore implements Store {
   private final WriteOptions writeOptions;
   private final ReadOptions readOptions;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /**
+   * A cleared write batch kept for the next write: its buffer keeps its capacity, so a writer of
+   * commits of many chunks does not grow (and page-fault) a fresh buffer of tens of MiB, copying it
+   * at every doubling, for each commit. Taken by one writer at a time.
+   */
+  private final AtomicReference<WriteBatch> spareBatch = new AtomicReference<>();
   private boolean closed; // guarded by lock
 
   private RocksStore(Path path, Durability durability, StoreDirectory directory, LRUCache cache,
@@ -246,7 +255,11 @@ final class RocksStore implements Store {
       if (batch.isEmpty()) {
         return;
       }
-      try (WriteBatch writeBatch = new WriteBatch()) {
+      WriteBatch writeBatch = spareBatch.getAndSet(null);
+      if (writeBatch == null) {
+        writeBatch = new WriteBatch();
+      }
+      try {
         for (Batch.Op op : batch.ops()) {
           if (op.isDelete()) {
             writeBatch.delete(handle(op.column()), op.key());
@@ -255,6 +268,14 @@ final class RocksStore implements Store {
           }
         }
         db.write(writeOptions, writeBatch);
+      } finally {
+        boolean keep = writeBatch.getDataSize() <= SPARE_BATCH_MAX_BYTES;
+        if (keep) {
+          writeBatch.clear();
+        }
+        if (!keep || !spareBatch.compareAndSet(null, writeBatch)) {
+          writeBatch.close();
+        }
       }
     } catch (RocksDBException e) {
       throw failure("write a batch of " + batch.size(), e);
@@ -353,6 +374,10 @@ final class RocksStore implements Store {
         db.closeE();
       } catch (RocksDBException e) {
         failure = failure == null ? e : failure;
+      }
+      WriteBatch spare = spareBatch.getAndSet(null);
+      if (spare != null) {
+        spare.close();
       }
       writeOptions.close();
       readOptions.close();
