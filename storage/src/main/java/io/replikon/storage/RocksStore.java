@@ -39,7 +39,9 @@ import org.rocksdb.WriteOptions;
  * one WriteBatch, so a write is atomic across columns; the WriteOptions chosen at open carry the
  * durability. A scan iterates over an explicit snapshot, bounded above by the successor of its
  * prefix so that RocksDB stops at the end of the range by itself. BLOBS uses BlobDB: values of
- * 4 KiB and more live in blob files, out of the LSM tree and its compactions.
+ * 4 KiB and more live in blob files, out of the LSM tree and its compactions. CHUNKS values of
+ * 4 KiB and more live in ChunkFiles, written once, and the column holds a tagged reference to each
+ * (a smaller chunk is held inline, tagged too); see ChunkFiles for the order of the two writes.
  *
  * Native objects must never be used after they are freed (that crashes the JVM rather than
  * throwing). Every call therefore holds the read side of `lock` and checks `closed`; close() takes
@@ -55,6 +57,12 @@ import org.rocksdb.WriteOptions;
 final class RocksStore implements Store {
   /** Values of this size and more in {@link Column#BLOBS} go to blob files. */
   static final long MIN_BLOB_BYTES = 4 << 10;
+  /** Values of this size and more in {@link Column#CHUNKS} go to {@link ChunkFiles}. */
+  static final int MIN_CHUNK_FILE_BYTES = 4 << 10;
+  /** The first byte of a {@link Column#CHUNKS} entry: the value follows. */
+  private static final byte INLINE = 0;
+  /** The first byte of a {@link Column#CHUNKS} entry: a {@link ChunkFiles} reference follows. */
+  private static final byte REFERENCE = 1;
   /** The largest write batch (in bytes) kept for reuse after a write; a larger one is freed. */
   static final long SPARE_BATCH_MAX_BYTES = 64L << 20;
   private static final int MAX_OPEN_FILES = 512;
@@ -79,12 +87,14 @@ final class RocksStore implements Store {
    * at every doubling, for each commit. Taken by one writer at a time.
    */
   private final AtomicReference<WriteBatch> spareBatch = new AtomicReference<>();
+  private final ChunkFiles chunkFiles;
   private boolean closed; // guarded by lock
 
   private RocksStore(Path path, Durability durability, StoreDirectory directory, LRUCache cache,
       BloomFilter filter, DBOptions dbOptions, List<ColumnFamilyOptions> familyOptions,
-      RocksDB db, List<ColumnFamilyHandle> handles) {
+      RocksDB db, List<ColumnFamilyHandle> handles, ChunkFiles chunkFiles) {
     this.path = path;
+    this.chunkFiles = chunkFiles;
     this.durability = durability;
     this.directory = directory;
     this.cache = cache;
@@ -155,9 +165,11 @@ final class RocksStore implements Store {
             column.id().getBytes(StandardCharsets.UTF_8), options));
       }
       List<ColumnFamilyHandle> handles = new ArrayList<>();
+      ChunkFiles chunkFiles = add(natives, ChunkFiles.open(path,
+          config.durability() != Durability.NONE));
       RocksDB db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
       return new RocksStore(path, config.durability(), directory, cache, filter, dbOptions,
-          familyOptions, db, handles);
+          familyOptions, db, handles, chunkFiles);
     } catch (RocksDBException e) {
       closeAll(natives);
       directory.close();
@@ -177,13 +189,10 @@ final class RocksStore implements Store {
   }
 
   /**
-   * Options of a column (null: the default family). Chunks (up to 1 MiB) and blobs go to blob
-   * files once over {@link #MIN_BLOB_BYTES}, so compactions do not rewrite them again and again;
-   * chunks of JSON compress well (LZ4), blobs are taken as they come. Blob garbage collection is
-   * off for chunks: they are content-addressed and never deleted, so it would only relocate live
-   * chunks (read, decompress, compress, write again) at every compaction that touches the oldest
-   * blob files, which is what blob files are there to avoid; the only garbage is a chunk written
-   * a second time, a rare waste of its compressed size.
+   * Options of a column (null: the default family). Blobs go to blob files once over
+   * {@link #MIN_BLOB_BYTES}, so compactions do not rewrite them again and again, taken as they come
+   * (no compression). Large chunks are not in RocksDB at all ({@link ChunkFiles}): their column
+   * holds small chunks and references.
    */
   static ColumnFamilyOptions familyOptions(BlockBasedTableConfig table, Column column) {
     ColumnFamilyOptions options = new ColumnFamilyOptions()
@@ -192,13 +201,12 @@ final class RocksStore implements Store {
         .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
         .setLevelCompactionDynamicLevelBytes(true)
         .setWriteBufferSize(16L << 20);
-    if (column == Column.BLOBS || column == Column.CHUNKS) {
+    if (column == Column.BLOBS) {
       options.setEnableBlobFiles(true)
           .setMinBlobSize(MIN_BLOB_BYTES)
           .setBlobFileSize(256L << 20)
-          .setBlobCompressionType(column == Column.CHUNKS
-              ? CompressionType.LZ4_COMPRESSION : CompressionType.NO_COMPRESSION)
-          .setEnableBlobGarbageCollection(column == Column.BLOBS);
+          .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+          .setEnableBlobGarbageCollection(true);
     }
     return options;
   }
@@ -226,7 +234,8 @@ final class RocksStore implements Store {
     lock.readLock().lock();
     try {
       ensureOpen();
-      return Optional.ofNullable(db.get(handle(column), readOptions, key));
+      byte[] stored = db.get(handle(column), readOptions, key);
+      return Optional.ofNullable(stored == null ? null : value(column, stored));
     } catch (RocksDBException e) {
       throw failure("get from " + column.id(), e);
     } finally {
@@ -260,11 +269,17 @@ final class RocksStore implements Store {
         writeBatch = new WriteBatch();
       }
       try {
+        byte[][] references = appendChunks(batch);
+        int chunk = 0;
         for (Batch.Op op : batch.ops()) {
           if (op.isDelete()) {
             writeBatch.delete(handle(op.column()), op.key());
-          } else {
+          } else if (op.column() != Column.CHUNKS) {
             writeBatch.put(handle(op.column()), op.key(), op.value());
+          } else if (op.value().length >= MIN_CHUNK_FILE_BYTES) {
+            writeBatch.put(handle(op.column()), op.key(), tagged(REFERENCE, references[chunk++]));
+          } else {
+            writeBatch.put(handle(op.column()), op.key(), tagged(INLINE, op.value()));
           }
         }
         db.write(writeOptions, writeBatch);
@@ -282,6 +297,43 @@ final class RocksStore implements Store {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * Appends the large chunk values of {@code batch} to the chunk files (forced unless durability
+   * is NONE) before the batch that references them is written; returns their references in order.
+   */
+  private byte[][] appendChunks(Batch batch) {
+    List<byte[]> large = new ArrayList<>();
+    for (Batch.Op op : batch.ops()) {
+      if (!op.isDelete() && op.column() == Column.CHUNKS
+          && op.value().length >= MIN_CHUNK_FILE_BYTES) {
+        large.add(op.value());
+      }
+    }
+    return large.isEmpty() ? new byte[0][] : chunkFiles.append(large);
+  }
+
+  private static byte[] tagged(byte tag, byte[] payload) {
+    byte[] out = new byte[payload.length + 1];
+    out[0] = tag;
+    System.arraycopy(payload, 0, out, 1, payload.length);
+    return out;
+  }
+
+  /** The value of a stored entry: for chunks, untagged or read from the chunk files. */
+  private byte[] value(Column column, byte[] stored) {
+    if (column != Column.CHUNKS) {
+      return stored;
+    }
+    if (stored.length > 0 && stored[0] == INLINE) {
+      return Arrays.copyOfRange(stored, 1, stored.length);
+    }
+    if (stored.length == 1 + ChunkFiles.REFERENCE_BYTES && stored[0] == REFERENCE) {
+      return chunkFiles.read(Arrays.copyOfRange(stored, 1, stored.length));
+    }
+    throw new ReplikonException(Reason.STORE_IO, "store " + path + " holds a chunk entry of "
+        + stored.length + " bytes that is neither a value nor a reference: the store is damaged");
   }
 
   @Override
@@ -307,7 +359,7 @@ final class RocksStore implements Store {
               break;
             }
             visited++;
-            if (!visitor.test(key, it.value())) {
+            if (!visitor.test(key, value(column, it.value()))) {
               break;
             }
           }
@@ -379,6 +431,7 @@ final class RocksStore implements Store {
       if (spare != null) {
         spare.close();
       }
+      chunkFiles.close();
       writeOptions.close();
       readOptions.close();
       dbOptions.close();

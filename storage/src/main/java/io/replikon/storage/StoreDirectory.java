@@ -46,8 +46,11 @@ final class StoreDirectory implements AutoCloseable {
   static final String MARKER = "REPLIKON-STORE";
   /** Our lock file. */
   static final String LOCK = "replikon.lock";
-  /** The on-disk format this code reads and writes. */
-  static final int FORMAT_VERSION = 1;
+  /**
+   * The on-disk format this code reads and writes. 2: large chunks in chunk files, the chunk
+   * column's entries tagged (1 had every chunk in RocksDB).
+   */
+  static final int FORMAT_VERSION = 2;
 
   private static final String MARKER_TMP = MARKER + ".tmp";
   private static final String MARKER_HEADER = "replikon store";

@@ -204,7 +204,8 @@ class RocksStoreTest {
   @Test
   void open_markerButNoDatabase_createsOnlyWhenAllowed() throws IOException {
     Path dir = Files.createDirectory(temp.resolve("half-created"));
-    Files.writeString(dir.resolve(StoreDirectory.MARKER), "replikon store\nformat-version=1\n");
+    Files.writeString(dir.resolve(StoreDirectory.MARKER),
+        "replikon store\nformat-version=" + StoreDirectory.FORMAT_VERSION + "\n");
 
     assertFails(() -> Stores.open(StoreConfig.at(dir).withCreateIfMissing(false)),
         Reason.STORE_MISSING, dir.toString());
@@ -328,14 +329,14 @@ class RocksStoreTest {
   }
 
   @Test
-  void chunks_areNotRelocatedByBlobGarbageCollection_butBlobsAre() {
+  void blobs_areInBlobFilesWithGarbageCollection_andChunksAreNot() {
     RocksDB.loadLibrary();
     try (org.rocksdb.ColumnFamilyOptions chunks = RocksStore.familyOptions(
             new org.rocksdb.BlockBasedTableConfig(), Column.CHUNKS);
         org.rocksdb.ColumnFamilyOptions blobs = RocksStore.familyOptions(
             new org.rocksdb.BlockBasedTableConfig(), Column.BLOBS)) {
-      assertThat(chunks.enableBlobFiles()).isTrue();
-      assertThat(chunks.enableBlobGarbageCollection()).isFalse();
+      assertThat(chunks.enableBlobFiles()).isFalse(); // large chunks are in ChunkFiles
+      assertThat(blobs.enableBlobFiles()).isTrue();
       assertThat(blobs.enableBlobGarbageCollection()).isTrue();
     }
   }

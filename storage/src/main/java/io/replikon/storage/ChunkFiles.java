@@ -1,0 +1,262 @@
+package io.replikon.storage;
+
+import io.replikon.error.ReplikonException;
+import io.replikon.error.ReplikonException.Reason;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/*
+ * Design note. Chunks are nearly all of what a store holds (every transaction of every commit), and
+ * RocksDB handled each of their bytes many times: a JNI copy into the write batch, the write-ahead
+ * log, the memtable, then a blob file when the memtable was flushed. Chunks are immutable,
+ * content-addressed and never deleted, so they need none of an LSM tree's machinery. Here they are
+ * appended to segment files (chunks/00000001.chunks, ...; a new one after 256 MiB) through one
+ * reused direct buffer, and RocksDB keeps a 20-byte reference to each (segment, offset, length,
+ * CRC-32C) in the same atomic batch as the commit that names it.
+ *
+ * Order. The bytes are written and forced (fdatasync) before the batch that references them is
+ * written, in SYNC and BATCH durability alike: the kernel may write RocksDB's log back, or RocksDB
+ * flush its memtable, at any time, so a reference may become durable before the next sync(), and
+ * it must then point at durable bytes. A crash between the two leaves unreferenced bytes at the end
+ * of a segment: never read, and the next append goes after them. A new segment's directory entry
+ * is forced as well. With durability NONE nothing is forced.
+ *
+ * Reads are positional (pread) on one channel per segment, opened on first use; the CRC of every
+ * read is checked, so a damaged file fails with STORE_IO rather than handing out wrong bytes.
+ */
+
+/**
+ * Append-only files for large chunk values, referenced from the store's {@link Column#CHUNKS}
+ * entries. Thread-safe: appends are serialized, reads run concurrently with them.
+ */
+final class ChunkFiles implements AutoCloseable {
+  /** The directory, inside the store directory, that holds the segments. */
+  static final String DIRECTORY = "chunks";
+  /** A new segment is started when the current one would grow past this. */
+  static final long SEGMENT_BYTES = 256L << 20;
+  /** The size of a reference: segment (4), offset (8), length (4), CRC-32C (4). */
+  static final int REFERENCE_BYTES = 20;
+  private static final Pattern SEGMENT_NAME = Pattern.compile("(\\d{8})\\.chunks");
+  private static final int BUFFER_BYTES = 4 << 20;
+
+  private final Path dir;
+  private final boolean force;
+  private final long segmentBytes;
+  private final Map<Integer, FileChannel> readers = new ConcurrentHashMap<>();
+  // guarded by this
+  private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
+  private final CRC32C crc = new CRC32C();
+  private int segment;
+  private FileChannel out;
+  private long size;
+  private boolean closed;
+
+  private ChunkFiles(Path dir, boolean force, long segmentBytes) {
+    this.dir = dir;
+    this.force = force;
+    this.segmentBytes = segmentBytes;
+  }
+
+  /**
+   * Opens (creating if needed) the segments in {@code storeDirectory}/chunks; appends go to the
+   * newest one.
+   *
+   * @param force whether appends are forced to disk before they return
+   * @throws ReplikonException {@code STORE_IO} if the directory or a segment cannot be opened
+   */
+  static ChunkFiles open(Path storeDirectory, boolean force) {
+    return open(storeDirectory, force, SEGMENT_BYTES);
+  }
+
+  /** As {@link #open(Path, boolean)}, with segments of {@code segmentBytes} (for tests). */
+  static ChunkFiles open(Path storeDirectory, boolean force, long segmentBytes) {
+    Path dir = storeDirectory.resolve(DIRECTORY);
+    ChunkFiles files = new ChunkFiles(dir, force, segmentBytes);
+    try {
+      Files.createDirectories(dir);
+      int newest = 0;
+      try (Stream<Path> list = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) list::iterator) {
+          var m = SEGMENT_NAME.matcher(p.getFileName().toString());
+          if (m.matches()) {
+            newest = Math.max(newest, Integer.parseInt(m.group(1)));
+          }
+        }
+      }
+      files.openForAppend(Math.max(1, newest));
+      return files;
+    } catch (IOException e) {
+      files.close();
+      throw new ReplikonException(Reason.STORE_IO, "cannot open the chunk files in " + dir + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private void openForAppend(int number) throws IOException {
+    Path file = segmentPath(number);
+    boolean created = !Files.exists(file);
+    out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    size = out.size();
+    out.position(size);
+    segment = number;
+    if (created && force) {
+      forceDirectory();
+    }
+  }
+
+  private Path segmentPath(int number) {
+    return dir.resolve(String.format("%08d.chunks", number));
+  }
+
+  private void forceDirectory() throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  /**
+   * Appends {@code values} and returns a reference to each, in order; forces them to disk first
+   * if this was opened with {@code force}. The values of one call go to one segment.
+   *
+   * @throws ReplikonException {@code STORE_IO} if writing fails; the references of a failed call
+   *     are never handed out, so what it wrote is never read
+   */
+  synchronized byte[][] append(List<byte[]> values) {
+    if (closed) {
+      throw new ReplikonException(Reason.STORE_CLOSED, "the chunk files in " + dir + " are closed");
+    }
+    long total = 0;
+    for (byte[] v : values) {
+      total += v.length;
+    }
+    try {
+      if (size > 0 && size + total > segmentBytes) {
+        out.close();
+        openForAppend(segment + 1);
+      }
+      byte[][] references = new byte[values.size()][];
+      long offset = size;
+      for (int i = 0; i < values.size(); i++) {
+        byte[] v = values.get(i);
+        crc.reset();
+        crc.update(v, 0, v.length);
+        references[i] = ByteBuffer.allocate(REFERENCE_BYTES).putInt(segment).putLong(offset)
+            .putInt(v.length).putInt((int) crc.getValue()).array();
+        for (int from = 0; from < v.length; ) {
+          int n = Math.min(buffer.remaining(), v.length - from);
+          buffer.put(v, from, n);
+          from += n;
+          if (!buffer.hasRemaining()) {
+            drain();
+          }
+        }
+        offset += v.length;
+      }
+      drain();
+      size = offset;
+      if (force) {
+        out.force(false);
+      }
+      return references;
+    } catch (IOException e) {
+      buffer.clear();
+      try {
+        out.position(size); // the next append overwrites what this one left
+      } catch (IOException ignored) {
+        // the channel is broken; the next append fails too
+      }
+      throw new ReplikonException(Reason.STORE_IO, "cannot write chunks to "
+          + segmentPath(segment) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void drain() throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      out.write(buffer);
+    }
+    buffer.clear();
+  }
+
+  /**
+   * Reads the value {@code reference} names and checks its CRC.
+   *
+   * @throws ReplikonException {@code STORE_IO} if the segment is missing, too short, or the bytes
+   *     do not match their CRC
+   * @throws IllegalArgumentException if {@code reference} is not one
+   */
+  byte[] read(byte[] reference) {
+    if (reference.length != REFERENCE_BYTES) {
+      throw new IllegalArgumentException("not a chunk reference: " + reference.length + " bytes");
+    }
+    ByteBuffer r = ByteBuffer.wrap(reference);
+    int number = r.getInt();
+    long offset = r.getLong();
+    int length = r.getInt();
+    int expected = r.getInt();
+    Path file = segmentPath(number);
+    byte[] value = new byte[length];
+    try {
+      FileChannel channel = readers.computeIfAbsent(number, n -> openForRead(file));
+      ByteBuffer into = ByteBuffer.wrap(value);
+      while (into.hasRemaining()) {
+        int n = channel.read(into, offset + into.position());
+        if (n < 0) {
+          throw new ReplikonException(Reason.STORE_IO, "chunk file " + file + " ends before the "
+              + length + " bytes at offset " + offset + " that the store references");
+        }
+      }
+    } catch (IOException e) {
+      throw new ReplikonException(Reason.STORE_IO, "cannot read " + file + ": " + e.getMessage(),
+          e);
+    }
+    CRC32C check = new CRC32C();
+    check.update(value, 0, length);
+    if ((int) check.getValue() != expected) {
+      throw new ReplikonException(Reason.STORE_IO, "chunk file " + file + " is damaged: the "
+          + length + " bytes at offset " + offset + " do not match their CRC");
+    }
+    return value;
+  }
+
+  private FileChannel openForRead(Path file) {
+    try {
+      return FileChannel.open(file, StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new ReplikonException(Reason.STORE_IO, "cannot open chunk file " + file + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Closes every segment; idempotent. Appends and reads after this fail. Never throws: every
+   * append already handed its bytes to the OS (and forced them if asked), so a failure to close a
+   * descriptor loses nothing.
+   */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    closeQuietly(out);
+    readers.values().forEach(ChunkFiles::closeQuietly);
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException e) {
+      // nothing is lost: see close()
+    }
+  }
+}
