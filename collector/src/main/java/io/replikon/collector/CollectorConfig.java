@@ -17,7 +17,7 @@ import java.util.Optional;
  *     peer's store directory (a peer in memory needs one given)
  * @param flushInterval the longest an accepted event waits before it is committed (default 10 s)
  * @param flushThreshold a flush starts as soon as this many events wait, and no commit holds more
- *     (default 10,000)
+ *     but to end a replayable submission, which is committed whole (default 10,000)
  * @param maxPending events accepted and not committed yet beyond which submissions are refused
  *     with {@code OVERLOADED} (default four times the threshold)
  * @param joinTimeout how long a collector with {@code --connect} and no local copy of the address

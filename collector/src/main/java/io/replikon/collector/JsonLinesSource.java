@@ -21,10 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /*
- * Design note: a file is its own journal's input, so where to resume is a byte offset. Each
- * submission carries the cursor "offset after its last line, its line number, the file's path";
- * on start, a file whose path matches the collector's cursor is read from that offset, so a
- * restart neither loses nor repeats a line. Lines are parsed and encoded in parallel, a batch at a
+ * Design note: a file is its own journal, so where to resume is a byte offset. Each submission
+ * carries the cursor "offset after its last line, its line number, the file's path" and is marked
+ * replayable: the collector does not copy it into its journal, and commits it whole with its
+ * cursor. On start, a file whose path matches the collector's cursor is read from that offset, so
+ * a restart neither loses nor repeats a line. Standard input cannot be read twice: its
+ * submissions are journaled. Lines are parsed and encoded in parallel, a batch at a
  * time, and up to WINDOW batches are on their way to the journal at once.
  */
 /** Reads JSON lines from a file or standard input (see {@link JsonLinesConfig}). */
@@ -122,7 +124,8 @@ final class JsonLinesSource implements Source {
           }
           intake.awaitCapacity();
           Submission s = Submission.of(encoded);
-          inFlight.add(intake.submit(cursor == null ? s : s.withCursor(cursor)));
+          // A file is its own journal: its lines can be read again from the committed offset.
+          inFlight.add(intake.submit(cursor == null ? s : s.withCursor(cursor).asReplayable()));
         }
       }
       if (line == null) {

@@ -38,13 +38,23 @@ import org.slf4j.LoggerFactory;
  * flush tries again. On start, the journal hands back the events after the stored checkpoint: they
  * are committed first, so an event is committed once however the process stops.
  *
+ * Replayable submissions (a file source, whose cursor is an offset it can read again) skip the
+ * journal: their events join the pending queue at once, numbered with the seq of the last
+ * journaled event before them, so a checkpoint still names how far the journal is committed. After
+ * a crash they are gone from memory, and the source reads them again from the cursor of the last
+ * commit, which is what Intake.cursor() returns when nothing newer was journaled.
+ *
  * Idempotency keys: a key is remembered (KeyWindow) once its submission is durable; while it is on
  * its way to the journal, a second submission with the key waits for the first one's answer.
  */
 final class RunningCollector implements Collector {
   private static final Logger LOG = LoggerFactory.getLogger(RunningCollector.class);
 
-  private record Pending(long seq, byte[] transaction, byte[] cursor) {}
+  /**
+   * An event waiting to be committed: its journal seq (for a replayable one, the last journaled
+   * seq before it), its encoding, and the source cursor if it ends a submission.
+   */
+  private record Pending(long seq, byte[] transaction, byte[] cursor, boolean replayable) {}
 
   private final CollectorConfig config;
   private final Peer peer;
@@ -58,6 +68,8 @@ final class RunningCollector implements Collector {
   private int eventsOnTheirWay;
   private boolean flushQueued;
   private Hash head;
+  /** The seq of the last journaled event in the pending queue or committed (guarded by lock). */
+  private long lastJournaledSeq;
   /** The source cursor stored with the last commit (guarded by lock). */
   private byte[] committedCursorValue = new byte[0];
   private volatile byte[] lastCursor;
@@ -138,6 +150,7 @@ final class RunningCollector implements Collector {
     lastCursor = committedCursor.length == 0 ? null : committedCursor;
     synchronized (lock) {
       committedCursorValue = committedCursor;
+      lastJournaledSeq = committedSeq;
     }
     long fromSeq = committedSeq;
     journal = Journal.open(config.journalDirectory(), committedSeq, keys, this::durable,
@@ -202,6 +215,18 @@ final class RunningCollector implements Collector {
             waiting + " events wait to be committed (at most " + config.maxPending()
                 + "); retry later"));
       }
+      if (submission.replayable()) {
+        byte[] cursor = submission.cursor().orElseThrow();
+        List<byte[]> events = submission.transactions();
+        for (int i = 0; i < n; i++) {
+          pending.add(new Pending(lastJournaledSeq, events.get(i), i == n - 1 ? cursor : null,
+              true));
+        }
+        accepted += n;
+        lastCursor = cursor;
+        flushIfFull();
+        return CompletableFuture.completedFuture(new Accepted(n, false));
+      }
       eventsOnTheirWay += n;
       if (keyHash != 0) {
         keysOnTheirWay.put(keyHash, answer);
@@ -244,21 +269,28 @@ final class RunningCollector implements Collector {
       if (entry.keyHash() != 0) {
         keys.put(entry.keyHash(), entry.events().size());
       }
-      if (pending.size() >= config.flushThreshold() && !flushQueued && !closed) {
-        flushQueued = true;
-        flusher.execute(this::flushPending);
-      }
+      flushIfFull();
     }
     if (entry.cursor().length > 0) {
       lastCursor = entry.cursor();
     }
   }
 
+  /** Queues a flush if the threshold is reached and none is queued (holding lock). */
+  private void flushIfFull() {
+    if (pending.size() >= config.flushThreshold() && !flushQueued && !closed) {
+      flushQueued = true;
+      flusher.execute(this::flushPending);
+    }
+  }
+
+  /** Queues the events of a durable journal entry (holding lock, or before the collector runs). */
   private void enqueue(Journal.Entry entry) {
     List<byte[]> events = entry.events();
+    lastJournaledSeq = Math.max(lastJournaledSeq, entry.firstSeq() + events.size() - 1);
     for (int i = 0; i < events.size(); i++) {
       pending.add(new Pending(entry.firstSeq() + i, events.get(i),
-          i == events.size() - 1 && entry.cursor().length > 0 ? entry.cursor() : null));
+          i == events.size() - 1 && entry.cursor().length > 0 ? entry.cursor() : null, false));
     }
   }
 
@@ -294,6 +326,12 @@ final class RunningCollector implements Collector {
       synchronized (lock) {
         var it = pending.iterator();
         while (it.hasNext() && batch.size() < config.flushThreshold()) {
+          batch.add(it.next());
+        }
+        // A replayable submission is committed whole: after a crash the source can read its
+        // events again only from the cursor before it, so a commit must end at a cursor.
+        while (it.hasNext() && batch.get(batch.size() - 1).replayable()
+            && batch.get(batch.size() - 1).cursor() == null) {
           batch.add(it.next());
         }
       }

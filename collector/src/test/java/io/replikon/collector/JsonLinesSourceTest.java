@@ -87,6 +87,45 @@ class JsonLinesSourceTest {
   }
 
   @Test
+  void run_crashBeforeTheLastCommit_readsTheUncommittedLinesAgain_onceEach() throws Exception {
+    Path file = lines("t.jsonl", 0, 2500);
+    Collector crashed = Collector.start(config().withFlushThreshold(1000));
+    new JsonLinesSource(JsonLinesConfig.file(file)).run(crashed);
+    assertThat(crashed.stats().accepted()).isEqualTo(2500);
+    // lines of a file are not journaled; a crash loses what was not committed, as the peer
+    // going away under the collector does here
+    crashed.peer().close();
+    crashed.close();
+    assertThat(crashed.stats().committed()).isLessThan(2500);
+    try (Collector c = Collector.start(config())) {
+      assertThat(c.stats().recovered()).isZero();
+      new JsonLinesSource(JsonLinesConfig.file(file)).run(c);
+      c.flush().join();
+      List<Transaction> txs = transactions(c.peer(), address);
+      assertThat(txs).extracting(t -> t.params().get("id").asInt())
+          .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 2500).boxed().toList());
+    }
+  }
+
+  @Test
+  void run_aCommitEndsWithASubmission_evenPastTheThreshold() throws Exception {
+    Path file = lines("t.jsonl", 0, 2500);
+    try (Collector c = Collector.start(config().withFlushThreshold(1500))) {
+      new JsonLinesSource(JsonLinesConfig.file(file)).run(c);
+      c.flush().join();
+      List<Integer> sizes = new ArrayList<>();
+      for (Hash id : c.peer().commitsAfter(address, Set.of()).join()) {
+        int n = c.peer().transactions(c.peer().commit(id)).size();
+        if (n > 0) {
+          sizes.add(n);
+        }
+      }
+      // submissions of 1,000 lines: the first commit takes 1,500 and the rest of the second
+      assertThat(sizes).containsExactly(2000, 500);
+    }
+  }
+
+  @Test
   void run_following_picksUpLinesAppendedLater_evenWrittenInPieces() throws Exception {
     Path file = lines("t.jsonl", 0, 10);
     try (Collector c = Collector.start(config())) {
