@@ -4,6 +4,9 @@ import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -34,6 +37,8 @@ final class JsonLinesSource implements Source {
   private static final Logger LOG = LoggerFactory.getLogger(JsonLinesSource.class);
   private static final int BATCH = 1_000;
   private static final int WINDOW = 4;
+  private static final VarHandle LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final JsonLinesConfig config;
   private volatile boolean closed;
@@ -99,25 +104,15 @@ final class JsonLinesSource implements Source {
   private void read(LineReader reader, Intake intake, byte[] path)
       throws IOException, InterruptedException {
     ArrayDeque<CompletableFuture<Accepted>> inFlight = new ArrayDeque<>();
-    List<byte[]> lines = new ArrayList<>(BATCH);
-    List<Long> numbers = new ArrayList<>(BATCH);
+    int[] from = new int[BATCH];
+    int[] to = new int[BATCH];
+    long[] numbers = new long[BATCH];
     while (!closed) {
-      byte[] line = reader.next();
-      if (line != null) {
-        if (!isBlank(line)) {
-          lines.add(line);
-          numbers.add(reader.lineNumber());
-        }
-        if (lines.size() < BATCH) {
-          continue;
-        }
-      }
-      if (!lines.isEmpty()) {
+      int count = reader.fill(from, to, numbers);
+      if (count > 0) {
         byte[] cursor = path == null ? null : ByteBuffer.allocate(16 + path.length)
             .putLong(reader.offset()).putLong(reader.lineNumber()).put(path).array();
-        List<byte[]> encoded = encode(lines, numbers);
-        lines.clear();
-        numbers.clear();
+        List<byte[]> encoded = encode(reader.block(), from, to, numbers, count);
         if (!encoded.isEmpty()) {
           while (inFlight.size() >= WINDOW) {
             await(inFlight.removeFirst());
@@ -128,7 +123,7 @@ final class JsonLinesSource implements Source {
           inFlight.add(intake.submit(cursor == null ? s : s.withCursor(cursor).asReplayable()));
         }
       }
-      if (line == null) {
+      if (reader.atEnd()) {
         if (!config.follow()) {
           break;
         }
@@ -152,33 +147,37 @@ final class JsonLinesSource implements Source {
     }
   }
 
-  /** Parses and encodes a batch in parallel; malformed lines are reported and left out. */
-  private List<byte[]> encode(List<byte[]> lines, List<Long> numbers) {
-    byte[][] out = new byte[lines.size()][];
-    String[] errors = new String[lines.size()];
-    IntStream.range(0, lines.size()).parallel().forEach(i -> {
+  /**
+   * Parses and encodes the lines {@code block[from[i], to[i])} in parallel; malformed lines are
+   * reported and left out.
+   */
+  private List<byte[]> encode(byte[] block, int[] from, int[] to, long[] numbers, int count) {
+    byte[][] out = new byte[count][];
+    String[] errors = new String[count];
+    IntStream.range(0, count).parallel().forEach(i -> {
       try {
-        out[i] = SourceSupport.encodedJson(config.fn(), lines.get(i));
+        out[i] = SourceSupport.encodedJson(config.fn(), block, from[i], to[i] - from[i]);
       } catch (ReplikonException e) {
         errors[i] = e.getMessage();
       }
     });
-    List<byte[]> encoded = new ArrayList<>(lines.size());
-    for (int i = 0; i < out.length; i++) {
+    List<byte[]> encoded = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
       if (out[i] != null) {
         encoded.add(out[i]);
       } else {
         skipped++;
         LOG.warn("{} line {}: skipped: {}", config.file().map(Path::toString)
-            .orElse("stdin"), numbers.get(i), errors[i]);
+            .orElse("stdin"), numbers[i], errors[i]);
       }
     }
     return encoded;
   }
 
-  private static boolean isBlank(byte[] line) {
-    for (byte b : line) {
-      if (b != ' ' && b != '\t' && b != '\r') {
+  private static boolean isBlank(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      byte c = b[i];
+      if (c != ' ' && c != '\t' && c != '\r') {
         return false;
       }
     }
@@ -191,16 +190,20 @@ final class JsonLinesSource implements Source {
   }
 
   /**
-   * Splits a stream into lines, keeping the byte offset after the last whole line. A last line
-   * without its newline is held back until the newline arrives (a writer may be mid-line), except
-   * at the end of a stream that is not followed.
+   * Splits a stream into lines without copying them: lines are handed out as ranges of one block
+   * that holds them, valid until the next {@link #fill}. Keeps the byte offset after the last
+   * whole line. A last line without its newline is held back until the newline arrives (a writer
+   * may be mid-line), except at the end of a stream that is not followed.
    */
   private final class LineReader {
+    private static final int BLOCK_BYTES = 8 << 20;
     private final InputStream in;
-    private final byte[] buffer = new byte[1 << 16];
-    private final java.io.ByteArrayOutputStream carry = new java.io.ByteArrayOutputStream();
+    private byte[] buffer = new byte[BLOCK_BYTES];
+    /** The first byte not yet handed out as part of a line. */
     private int start;
+    /** The end of what was read. */
     private int end;
+    private boolean atEnd;
     private long offset;
     private long lineNumber;
 
@@ -210,54 +213,107 @@ final class JsonLinesSource implements Source {
       this.lineNumber = lineNumber;
     }
 
-    /** Returns the byte offset after the last line returned. */
+    /** Returns the byte offset after the last line handed out. */
     long offset() {
       return offset;
     }
 
-    /** Returns the number of the last line returned, from 1. */
+    /** Returns the number of the last line handed out, from 1. */
     long lineNumber() {
       return lineNumber;
     }
 
-    /** Returns the next whole line without its newline, or null if none is there now. */
-    byte[] next() throws IOException {
-      while (true) {
-        for (int i = start; i < end; i++) {
-          if (buffer[i] == '\n') {
-            byte[] line = take(i);
-            start = i + 1;
-            offset += line.length + 1;
-            lineNumber++;
-            return line;
-          }
-        }
-        carry.write(buffer, start, end - start);
-        start = 0;
-        end = 0;
-        int n = in.read(buffer, 0, buffer.length);
-        if (n <= 0) {
-          if (carry.size() > 0 && !config.follow()) {
-            byte[] line = carry.toByteArray(); // the last line, without its newline
-            carry.reset();
-            offset += line.length;
-            lineNumber++;
-            return line;
-          }
-          return null;
-        }
-        end = n;
-      }
+    /** Returns the block the ranges of the last {@link #fill} point into. */
+    byte[] block() {
+      return buffer;
     }
 
-    private byte[] take(int upTo) {
-      if (carry.size() == 0) {
-        return Arrays.copyOfRange(buffer, start, upTo);
-      }
-      carry.write(buffer, start, upTo - start);
-      byte[] line = carry.toByteArray();
-      carry.reset();
-      return line;
+    /** Returns whether the last {@link #fill} found the end of what the stream holds now. */
+    boolean atEnd() {
+      return atEnd;
     }
+
+    /**
+     * Reads up to {@code from.length} whole lines that are not blank, and puts their ranges in
+     * {@link #block} and their numbers into the arrays; returns how many. Fewer when the stream
+     * has no more now ({@link #atEnd}) or the block is full. The ranges of the previous call are
+     * invalid from now on.
+     */
+    int fill(int[] from, int[] to, long[] numbers) throws IOException {
+      compact();
+      atEnd = false;
+      int count = 0;
+      int scan = start;
+      while (count < from.length) {
+        int newline = indexOfNewline(buffer, scan, end);
+        if (newline >= 0) {
+          lineNumber++;
+          offset += newline + 1 - start;
+          if (!isBlank(buffer, start, newline)) {
+            from[count] = start;
+            to[count] = newline;
+            numbers[count++] = lineNumber;
+          }
+          start = newline + 1;
+          scan = start;
+          continue;
+        }
+        scan = end;
+        if (end == buffer.length) {
+          if (count > 0) {
+            break; // hand these out; the next fill makes room
+          }
+          compact();
+          if (end == buffer.length) { // one line longer than the block
+            buffer = Arrays.copyOf(buffer, buffer.length * 2);
+          }
+          scan = end;
+        }
+        int n = in.read(buffer, end, buffer.length - end);
+        if (n <= 0) {
+          atEnd = true;
+          if (end > start && !config.follow()) { // the last line, without its newline
+            lineNumber++;
+            offset += end - start;
+            if (!isBlank(buffer, start, end)) {
+              from[count] = start;
+              to[count] = end;
+              numbers[count++] = lineNumber;
+            }
+            start = end;
+          }
+          break;
+        }
+        end += n;
+      }
+      return count;
+    }
+
+    /** Moves what is not handed out yet to the front of the block. */
+    private void compact() {
+      if (start > 0) {
+        System.arraycopy(buffer, start, buffer, 0, end - start);
+        end -= start;
+        start = 0;
+      }
+    }
+  }
+
+  /** Returns the index of the first newline in {@code b[i, stop)}, or -1; eight bytes a step. */
+  static int indexOfNewline(byte[] b, int i, int stop) {
+    while (stop - i >= 8) {
+      long w = (long) LONG.get(b, i) ^ 0x0a0a0a0a0a0a0a0aL;
+      long zero = (w - 0x0101010101010101L) & ~w & 0x8080808080808080L;
+      if (zero != 0) { // borrows only reach bytes above a zero byte: the lowest flag is exact
+        return i + (Long.numberOfTrailingZeros(zero) >>> 3);
+      }
+      i += 8;
+    }
+    for (; i < stop; i++) {
+      if (b[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 }

@@ -67,14 +67,15 @@ final class SourceSupport {
   }
 
   /**
-   * Encodes {@code [fn, value]} for the JSON text {@code json}, straight from the text
+   * Encodes {@code [fn, value]} for the JSON text {@code json[offset, offset + length)}, straight
+   * from the text
    * ({@link Chunk#encodeJson}): the bytes {@link #encoded(String, JsonNode)} gives for its tree.
    *
    * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where: not one JSON
    *     value, duplicate keys, or too large for a chunk
    */
-  static byte[] encodedJson(String fn, byte[] json) {
-    return fitting(Chunk.encodeJson(fn, json, 0, json.length));
+  static byte[] encodedJson(String fn, byte[] json, int offset, int length) {
+    return fitting(Chunk.encodeJson(fn, json, offset, length));
   }
 
   /**

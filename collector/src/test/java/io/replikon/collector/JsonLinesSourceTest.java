@@ -69,6 +69,40 @@ class JsonLinesSourceTest {
   }
 
   @Test
+  void run_lineLongerThanTheReadBlock_isReadWhole_andCrlfAndBlankLinesAreFine() throws Exception {
+    Path file = dir.resolve("long.jsonl");
+    String huge = "{\"id\":-1,\"text\":\"" + "x".repeat(9 << 20) + "\"}";
+    Files.writeString(file, "{\"id\":0}\r\n\r\n" + huge + "\n  \n{\"id\":1}\r\n{\"id\":2}",
+        StandardCharsets.UTF_8);
+    try (Collector c = Collector.start(config())) {
+      JsonLinesSource source = new JsonLinesSource(JsonLinesConfig.file(file));
+      source.run(c);
+      c.flush().join();
+      assertThat(transactions(c.peer(), address)).extracting(t -> t.params().get("id").asInt())
+          .containsExactly(0, 1, 2);
+      assertThat(source.skipped()).isEqualTo(1); // read whole, then too large for a chunk
+    }
+  }
+
+  @Test
+  void indexOfNewline_findsTheFirstOne_atEveryPosition() {
+    for (int length = 0; length < 40; length++) {
+      for (int at = 0; at <= length; at++) {
+        byte[] b = new byte[length];
+        java.util.Arrays.fill(b, (byte) 0x8a); // never mistaken for a newline
+        if (at < length) {
+          b[at] = '\n';
+          if (at + 3 < length) {
+            b[at + 3] = '\n';
+          }
+        }
+        assertThat(JsonLinesSource.indexOfNewline(b, 0, length)).as("%d in %d", at, length)
+            .isEqualTo(at < length ? at : -1);
+      }
+    }
+  }
+
+  @Test
   void run_sameFileAfterARestart_resumesWithoutRepeatingALine() throws Exception {
     Path file = lines("t.jsonl", 0, 1500);
     try (Collector c = Collector.start(config())) {

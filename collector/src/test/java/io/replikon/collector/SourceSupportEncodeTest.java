@@ -13,6 +13,10 @@ class SourceSupportEncodeTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  private static byte[] encodedJson(byte[] json) {
+    return SourceSupport.encodedJson("f", json, 0, json.length);
+  }
+
   @Test
   void encodedJson_duplicateKeysAtAnyDepth_areRefusedWithTheirName() {
     for (String json : new String[] {
@@ -21,7 +25,7 @@ class SourceSupportEncodeTest {
         "{\"user\":{\"id\":1,\"name\":\"x\",\"id\":2}}",
         "[{\"ok\":1},{\"k\":[{\"z\":{\"dup\":1,\"dup\":{}}}]}]",
         "{\"a\":{},\"b\":[],\"a\":[]}"}) {
-      assertThatThrownBy(() -> SourceSupport.encodedJson("f", utf8(json)), json)
+      assertThatThrownBy(() -> encodedJson(utf8(json)), json)
           .isInstanceOfSatisfying(ReplikonException.class, e -> assertThat(e.reason())
               .isEqualTo(ReplikonException.Reason.INVALID_INPUT))
           .hasMessageContaining("duplicate key \"");
@@ -40,7 +44,7 @@ class SourceSupportEncodeTest {
     assertThatThrownBy(() -> SourceSupport.encodedJsonElements("f", utf8("[1," + big + "]")))
         .isInstanceOf(ReplikonException.class)
         .hasMessageStartingWith("event 1: the event is ");
-    assertThatThrownBy(() -> SourceSupport.encodedJson("f", utf8(big)))
+    assertThatThrownBy(() -> encodedJson(utf8(big)))
         .hasMessageStartingWith("the event is ");
   }
 }
