@@ -214,7 +214,13 @@ class JetstreamSourceTest {
     assertThat(submittedTimes()).containsExactlyElementsOf(times(1, 8));
     assertThat(intake.encodedTransactions()).containsExactlyElementsOf(addPosts(posts(1, 8)));
     assertThat(server.connections()).hasSizeGreaterThanOrEqualTo(2); // more if it went idle
-    assertThat(server.connections().get(1).getRawQuery()).endsWith("&cursor=" + (T0 + 3000));
+    // From the cursor of the last event submitted before the connection broke: the third, unless
+    // the connection failed before that one was handed over (seen once under load, the JDK
+    // client failing with an InternalError); either way no event came twice or went missing.
+    assertThat(server.connections().get(1).getRawQuery())
+        .isIn("wantedCollections=app.bsky.feed.post&cursor=" + (T0 + 3000),
+            "wantedCollections=app.bsky.feed.post&cursor=" + (T0 + 2000),
+            "wantedCollections=app.bsky.feed.post&cursor=" + (T0 + 1000));
   }
 
   @Test
