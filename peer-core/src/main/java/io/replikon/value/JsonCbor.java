@@ -34,7 +34,9 @@ import java.util.Objects;
  *       at a time. A string that ends before such a byte (most) has its length, so its header,
  *       known before it is copied; one shorter than eight bytes is one word read and written. A
  *       string with escapes or multi-byte sequences is copied in runs after a one-byte header
- *       (moved if it needs a longer one); only those are handled one by one.
+ *       (moved if it needs a longer one); only those are handled one by one, a run of multi-byte
+ *       sequences (a word in most scripts) without a rescan between them. A short key's first
+ *       eight encoded bytes are made from the word read, not read back from the output.
  *   <li>Whitespace: a byte above the space is never whitespace, so compact JSON costs one test.
  *   <li>An object's entries are written as they come, each key encoded once; the start of each
  *       key, its end and its first eight encoded bytes (a number that decides most comparisons,
@@ -333,10 +335,9 @@ public final class JsonCbor {
           growEntries();
         }
         int ks = pos;
-        readString();
+        long prefix = readKey();
         keyStart[k] = ks;
         keyEnd[k] = pos;
-        long prefix = prefixOf(ks, pos);
         keyPrefix[k] = prefix;
         shapeHash = (shapeHash + prefix) * 0x9e3779b97f4a7c15L;
         top = k + 1;
@@ -588,25 +589,70 @@ public final class JsonCbor {
     order = Arrays.copyOf(order, cap);
   }
 
+  /**
+   * Reads a key (a string) at {@code p} as {@link #readString} and returns its first eight
+   * encoded bytes, as {@link #prefixOf} gives them.
+   */
+  private long readKey() {
+    byte[] b = in;
+    int i = p + 1;
+    int scanFrom = i;
+    if (end - i >= 8) {
+      long word = (long) Utf8Scan.LONG.get(b, i);
+      long flags = Utf8Scan.special(word);
+      int n = Long.numberOfTrailingZeros(flags) >>> 3; // 8 if none
+      if (flags != 0 && b[i + n] == '"') {
+        int header = 0x60 | n;
+        writeShort(header, word, i + n + 1);
+        // from the word itself: reading back what was just written would stall the store
+        return ((long) header << 56 | Long.reverseBytes(word) >>> 8) & -1L << (56 - 8 * n);
+      }
+      scanFrom = i + n;
+    }
+    int from = pos;
+    readLongerString(scanFrom);
+    return prefixOf(from, pos);
+  }
+
   /** Reads a string at {@code p} (its opening quote) and writes it as a text item. */
   private void readString() {
     byte[] b = in;
     int i = p + 1;
+    int scanFrom = i;
     if (end - i >= 8) {
       // Shorter than eight bytes and plain (most keys): one word in, one word out.
       long word = (long) Utf8Scan.LONG.get(b, i);
       long flags = Utf8Scan.special(word);
-      int n = Long.numberOfTrailingZeros(flags) >>> 3;
+      int n = Long.numberOfTrailingZeros(flags) >>> 3; // 8 if none
       if (flags != 0 && b[i + n] == '"') {
-        ensure(9);
-        buf[pos] = (byte) (0x60 | n);
-        Utf8Scan.LONG.set(buf, pos + 1, word);
-        pos += 1 + n;
-        p = i + n + 1;
+        writeShort(0x60 | n, word, i + n + 1);
         return;
       }
+      scanFrom = i + n;
     }
-    int run = Utf8Scan.plainJsonRun(b, i, end);
+    readLongerString(scanFrom);
+  }
+
+  /**
+   * Writes a text item of fewer than eight bytes: {@code header}, then as many of the bytes of
+   * {@code word} (first lowest) as it says; the input goes on at {@code next}.
+   */
+  private void writeShort(int header, long word, int next) {
+    ensure(9);
+    buf[pos] = (byte) header;
+    Utf8Scan.LONG.set(buf, pos + 1, word);
+    pos += 1 + (header & 0x1f);
+    p = next;
+  }
+
+  /**
+   * Reads a string at {@code p} (its opening quote), whose bytes before {@code scanFrom} are
+   * known to be plain.
+   */
+  private void readLongerString(int scanFrom) {
+    byte[] b = in;
+    int i = p + 1;
+    int run = Utf8Scan.plainJsonRun(b, scanFrom, end);
     if (run < end && b[run] == '"') {
       // Plain all through: the length is known before writing, so the header is too.
       int length = run - i;
@@ -651,15 +697,17 @@ public final class JsonCbor {
         i = escape(i, o);
         o = pos;
       } else if (c < 0) {
-        int n = Utf8Scan.sequence(b, i, end);
-        if (n < 0) {
-          throw invalidAt(i, "invalid UTF-8 in a string");
-        }
-        for (int k = 0; k < n; k++) {
-          out[o + k] = b[i + k];
-        }
-        o += n;
-        i += n;
+        do { // a run of multi-byte sequences (a word in most scripts) without a rescan
+          int n = Utf8Scan.sequence(b, i, end);
+          if (n < 0) {
+            throw invalidAt(i, "invalid UTF-8 in a string");
+          }
+          for (int k = 0; k < n; k++) {
+            out[o + k] = b[i + k];
+          }
+          o += n;
+          i += n;
+        } while (i < end && b[i] < 0);
       } else {
         throw invalidAt(i, "a control character (U+" + String.format("%04X", c)
             + ") in a string must be escaped");
