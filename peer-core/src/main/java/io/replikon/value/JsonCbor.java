@@ -49,7 +49,10 @@ import java.util.Objects;
  *       the entries are checked for order and, if out of order, sorted (insertion sort of
  *       positions: objects are small), and the shape is cached. If the order is not the order
  *       read, the span from the first entry that moves to the last is copied to a scratch array
- *       and written back in order. Equal keys meet in the sort, so duplicates cost nothing extra;
+ *       and written back in order (all of it, one byte further on, if the object needs a longer
+ *       header: that move and the reordering are one copy). The outermost object is not
+ *       reordered in place: its entries are copied in order straight into the result array,
+ *       which is a copy anyway. Equal keys meet in the sort, so duplicates cost nothing extra;
  *       a shape is only cached for keys found distinct, so a hit has none either.
  *   <li>Recursion is bounded by the depth limit, so hostile input cannot overflow the stack.
  * </ul>
@@ -86,6 +89,11 @@ public final class JsonCbor {
   private int[] order = new int[256];
   private int top;
   private boolean busy;
+  // Where the value being read starts, and if it is an object, its size and canonical order
+  // (null if in order; its entries are still at the bottom of the stack), else -1.
+  private int rootAt;
+  private int rootEntries;
+  private int[] rootOrder;
   // Key sequences of recently read objects and their canonical order.
   private final Shape[] shapes = new Shape[SHAPE_CACHE_SIZE];
 
@@ -119,9 +127,10 @@ public final class JsonCbor {
     try {
       reader.skipByteOrderMark();
       reader.append(prefix);
+      reader.startRoot();
       reader.readValue(prefix.length == 0 ? 0 : 1);
       reader.expectEnd();
-      return Arrays.copyOf(reader.buf, reader.pos);
+      return reader.result();
     } finally {
       reader.release();
     }
@@ -145,9 +154,10 @@ public final class JsonCbor {
       reader.skipWhitespace();
       if (reader.p == reader.end || reader.in[reader.p] != '[') {
         reader.append(prefix);
+        reader.startRoot();
         reader.readValue(prefix.length == 0 ? 0 : 1);
         reader.expectEnd();
-        return List.of(Arrays.copyOf(reader.buf, reader.pos));
+        return List.of(reader.result());
       }
       List<byte[]> out = new ArrayList<>();
       reader.p++;
@@ -158,8 +168,9 @@ public final class JsonCbor {
         while (true) {
           reader.pos = 0;
           reader.append(prefix);
+          reader.startRoot();
           reader.readValue(1);
-          out.add(Arrays.copyOf(reader.buf, reader.pos));
+          out.add(reader.result());
           if (reader.nextInContainer(']')) {
             break;
           }
@@ -184,11 +195,14 @@ public final class JsonCbor {
     reader.end = offset + length;
     reader.pos = 0;
     reader.top = 0;
+    reader.rootAt = -1;
+    reader.rootOrder = null;
     return reader;
   }
 
   private void release() {
     in = null;
+    rootOrder = null;
     busy = false;
     if (buf.length > RETAINED_BUFFER_MAX) {
       buf = new byte[8192];
@@ -352,19 +366,71 @@ public final class JsonCbor {
       } while (!nextInContainer('}'));
     }
     int n = top - base;
-    if (n > 1) {
-      putInOrder(header + 1, base, n, shapeHash);
-    }
+    int[] perm = n > 1 ? canonicalOrder(base, n, shapeHash) : null;
     top = base;
-    closeHeader(header, 5, n);
+    if (header == rootAt) {
+      // The whole value: written in order straight into the result, by result().
+      rootOrder = perm;
+      rootEntries = n;
+      return;
+    }
+    if (perm == null) {
+      closeHeader(header, 5, n);
+    } else {
+      int shift = CborEncoder.headerSize(n) - 1;
+      writeInOrder(base, n, perm, shift);
+      pos += shift;
+      CborEncoder.putHeader(buf, header, 5, n);
+    }
   }
 
   /**
-   * Puts the {@code n} entries from stack index {@code base}, whose bytes start at {@code from}
-   * and end at {@code pos}, in canonical order: in the order of the cached shape with the same
-   * keys in the same order if there is one, else sorted now (and cached); refuses duplicate keys.
+   * Starts reading a value at {@code pos}: if it is an object, {@link #result} writes its entries
+   * in order.
    */
-  private void putInOrder(int from, int base, int n, long shapeHash) {
+  private void startRoot() {
+    rootAt = pos;
+    rootEntries = -1;
+  }
+
+  /**
+   * Returns the encoding read since {@link #startRoot} (and what came before it in {@code buf}):
+   * a copy, or if the value is an object, its entries written straight into the result in
+   * canonical order behind its header.
+   */
+  private byte[] result() {
+    int n = rootEntries;
+    if (n < 0) {
+      return Arrays.copyOf(buf, pos);
+    }
+    int header = rootAt;
+    int size = CborEncoder.headerSize(n);
+    byte[] out = new byte[pos + size - 1];
+    System.arraycopy(buf, 0, out, 0, header);
+    CborEncoder.putHeader(out, header, 5, n);
+    int[] perm = rootOrder;
+    if (perm == null) {
+      System.arraycopy(buf, header + 1, out, header + size, pos - header - 1);
+    } else {
+      int at = header + size;
+      for (int i = 0; i < n; i++) {
+        int k = perm[i];
+        int entryStart = keyStart[k];
+        int length = (k + 1 < n ? keyStart[k + 1] : pos) - entryStart;
+        System.arraycopy(buf, entryStart, out, at, length);
+        at += length;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Returns the canonical order of the {@code n} entries from stack index {@code base} as their
+   * positions 0 to n - 1, or null if they are in order: the order of the cached shape with the
+   * same keys in the same order if there is one, else sorted now (and cached); refuses duplicate
+   * keys. The array returned must not be changed.
+   */
+  private int[] canonicalOrder(int base, int n, long shapeHash) {
     boolean cacheable = n <= SHAPE_MAX_KEYS;
     int home = (int) (shapeHash >>> (64 - SHAPE_CACHE_BITS));
     int free = -1;
@@ -376,10 +442,7 @@ public final class JsonCbor {
         break; // shapes are never removed, only replaced, so this one is not further on
       }
       if (candidate.hash == shapeHash && candidate.matches(this, base, n)) {
-        if (candidate.order != null) {
-          writeInOrder(from, base, n, candidate.order, 0);
-        }
-        return;
+        return candidate.order;
       }
     }
     int[] perm = null;
@@ -390,17 +453,14 @@ public final class JsonCbor {
         } else {
           insertionSort(base, n);
         }
-        perm = order;
+        perm = Arrays.copyOfRange(order, base, base + n);
         break;
       }
     }
     if (cacheable && keyBytes(base, n) <= SHAPE_MAX_KEY_BYTES) {
-      shapes[free >= 0 ? free : home] = new Shape(this, shapeHash, base, n,
-          perm == null ? null : Arrays.copyOfRange(perm, base, base + n));
+      shapes[free >= 0 ? free : home] = new Shape(this, shapeHash, base, n, perm);
     }
-    if (perm != null) {
-      writeInOrder(from, base, n, perm, base);
-    }
+    return perm;
   }
 
   /** The number of bytes of the encoded keys of the {@code n} entries from {@code base}. */
@@ -413,18 +473,23 @@ public final class JsonCbor {
   }
 
   /**
-   * Writes the {@code n} entries from stack index {@code base} (whose bytes start at {@code from}
-   * and end at {@code pos}) back in the order {@code perm[offset, offset + n)}, a permutation of
-   * 0 to n - 1. Only the span from the first entry that moves to the last is copied.
+   * Writes the {@code n} entries from stack index {@code base} (which end at {@code pos}) back in
+   * the order {@code perm}, a permutation of 0 to n - 1, and {@code shift} bytes further on (for
+   * a longer header than the one reserved). Only the span from the first entry that moves to the
+   * last is copied, all of them if they shift.
    */
-  private void writeInOrder(int from, int base, int n, int[] perm, int offset) {
+  private void writeInOrder(int base, int n, int[] perm, int shift) {
     int lo = 0;
-    while (perm[offset + lo] == lo) {
-      lo++;
-    }
     int hi = n - 1;
-    while (perm[offset + hi] == hi) {
-      hi--;
+    if (shift == 0) {
+      while (perm[lo] == lo) {
+        lo++;
+      }
+      while (perm[hi] == hi) {
+        hi--;
+      }
+    } else {
+      ensure(shift);
     }
     int spanStart = keyStart[base + lo];
     int spanEnd = hi + 1 < n ? keyStart[base + hi + 1] : pos;
@@ -433,9 +498,9 @@ public final class JsonCbor {
       scratch = new byte[Math.max(length, scratch.length * 2)];
     }
     System.arraycopy(buf, spanStart, scratch, 0, length);
-    int at = spanStart;
+    int at = spanStart + shift;
     for (int i = lo; i <= hi; i++) {
-      int k = base + perm[offset + i];
+      int k = base + perm[i];
       int entryStart = keyStart[k];
       int entryEnd = k + 1 < base + n ? keyStart[k + 1] : pos;
       System.arraycopy(scratch, entryStart - spanStart, buf, at, entryEnd - entryStart);
