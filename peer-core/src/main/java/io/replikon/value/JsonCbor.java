@@ -37,7 +37,8 @@ import java.util.Objects;
  *       (moved if it needs a longer one); only those are handled one by one, a run of multi-byte
  *       sequences (a word in most scripts) without a rescan between them. A short key's first
  *       eight encoded bytes are made from the word read, not read back from the output.
- *   <li>Whitespace: a byte above the space is never whitespace, so compact JSON costs one test.
+ *   <li>Whitespace: a byte above the space is never whitespace, so compact JSON costs one test,
+ *       made where the next byte is looked at (a key's quote, a comma, a value's first byte).
  *   <li>An object's entries are written as they come, each key encoded once; the start of each
  *       key, its end and its first eight encoded bytes (a number that decides most comparisons,
  *       and fixes the key's length, as it holds the header) go on a stack, and the eight bytes
@@ -247,6 +248,17 @@ public final class JsonCbor {
    * returns true.
    */
   private boolean nextInContainer(char close) {
+    if (p < end) { // compact JSON: the comma or the close comes next
+      byte c = in[p];
+      if (c == ',') {
+        p++;
+        return false;
+      }
+      if (c == close) {
+        p++;
+        return true;
+      }
+    }
     skipWhitespace();
     if (p < end) {
       byte c = in[p];
@@ -263,7 +275,9 @@ public final class JsonCbor {
   }
 
   private void readValue(int depth) {
-    skipWhitespace();
+    if (p >= end || in[p] <= ' ') {
+      skipWhitespace();
+    }
     if (p >= end) {
       throw invalid("expected a value but the input ended");
     }
@@ -340,9 +354,11 @@ public final class JsonCbor {
       p++;
     } else {
       do {
-        skipWhitespace();
         if (p >= end || in[p] != '"') {
-          throw invalid("expected a key (a string) but found " + describe(p));
+          skipWhitespace();
+          if (p >= end || in[p] != '"') {
+            throw invalid("expected a key (a string) but found " + describe(p));
+          }
         }
         int k = top;
         if (k == keyStart.length) {
