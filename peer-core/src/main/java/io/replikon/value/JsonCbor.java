@@ -28,17 +28,33 @@ import java.util.Objects;
  * <p>Design note. One pass over the input, writing into one growable array:
  *
  * <ul>
- *   <li>Containers and strings do not announce their size in JSON, so a one-byte header is
- *       reserved and the content moved along if a longer header turns out to be needed: rare for
- *       containers (24 entries or more), and for strings a copy of the string only.
- *   <li>Strings are copied in runs: {@link Utf8Scan#plainJsonRun} finds the next byte that needs a
- *       look eight bytes at a time; only escapes and multi-byte sequences are handled one by one.
+ *   <li>Containers do not announce their size in JSON, so a one-byte header is reserved and the
+ *       content moved along if a longer header turns out to be needed (24 entries or more).
+ *   <li>Strings: {@link Utf8Scan#plainJsonRun} finds the next byte that needs a look eight bytes
+ *       at a time. A string that ends before such a byte (most) has its length, so its header,
+ *       known before it is copied; one shorter than eight bytes is one word read and written. A
+ *       string with escapes or multi-byte sequences is copied in runs after a one-byte header
+ *       (moved if it needs a longer one); only those are handled one by one, a run of multi-byte
+ *       sequences (a word in most scripts) without a rescan between them. A short key's first
+ *       eight encoded bytes are made from the word read, not read back from the output.
+ *   <li>Whitespace: a byte above the space is never whitespace, so compact JSON costs one test,
+ *       made where the next byte is looked at (a key's quote, a comma, a value's first byte).
  *   <li>An object's entries are written as they come, each key encoded once; the start of each
- *       key, its end and its first eight encoded bytes (a number that decides most comparisons)
- *       go on a stack. At the closing brace the entries are sorted (insertion sort of indexes:
- *       objects are small) and, only if they are out of order, the object's bytes are copied to a
- *       scratch array and written back in order. Equal keys meet in the sort, so duplicates cost
- *       nothing extra.
+ *       key, its end and its first eight encoded bytes (a number that decides most comparisons,
+ *       and fixes the key's length, as it holds the header) go on a stack, and the eight bytes
+ *       into a running hash of the object's key sequence. At the closing brace the order to write
+ *       the entries in comes from a small cache of shapes (key sequences seen before, up to 64
+ *       keys and 2 KiB of keys; 512 slots, four probes, replace on overflow), as events of one
+ *       kind repeat their keys in the same order. A hit is checked exactly: same number of keys,
+ *       same eight-byte prefixes, and the bytes past eight compared eight at a time. On a miss
+ *       the entries are checked for order and, if out of order, sorted (insertion sort of
+ *       positions: objects are small), and the shape is cached. If the order is not the order
+ *       read, the span from the first entry that moves to the last is copied to a scratch array
+ *       and written back in order (all of it, one byte further on, if the object needs a longer
+ *       header: that move and the reordering are one copy). The outermost object is not
+ *       reordered in place: its entries are copied in order straight into the result array,
+ *       which is a copy anyway. Equal keys meet in the sort, so duplicates cost nothing extra;
+ *       a shape is only cached for keys found distinct, so a hit has none either.
  *   <li>Recursion is bounded by the depth limit, so hostile input cannot overflow the stack.
  * </ul>
  *
@@ -51,6 +67,12 @@ public final class JsonCbor {
   static final int MAX_NUMBER_CHARS = 1000;
   private static final int RETAINED_BUFFER_MAX = (16 << 20) + (64 << 10);
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+  private static final int SHAPE_CACHE_BITS = 9;
+  private static final int SHAPE_CACHE_SIZE = 1 << SHAPE_CACHE_BITS;
+  private static final int CACHE_PROBES = 4;
+  /** Objects with more keys, or more bytes of encoded keys, are sorted every time. */
+  private static final int SHAPE_MAX_KEYS = 64;
+  private static final int SHAPE_MAX_KEY_BYTES = 2048;
 
   private byte[] in;
   private int start;
@@ -68,6 +90,13 @@ public final class JsonCbor {
   private int[] order = new int[256];
   private int top;
   private boolean busy;
+  // Where the value being read starts, and if it is an object, its size and canonical order
+  // (null if in order; its entries are still at the bottom of the stack), else -1.
+  private int rootAt;
+  private int rootEntries;
+  private int[] rootOrder;
+  // Key sequences of recently read objects and their canonical order.
+  private final Shape[] shapes = new Shape[SHAPE_CACHE_SIZE];
 
   private JsonCbor() {}
 
@@ -99,9 +128,10 @@ public final class JsonCbor {
     try {
       reader.skipByteOrderMark();
       reader.append(prefix);
+      reader.startRoot();
       reader.readValue(prefix.length == 0 ? 0 : 1);
       reader.expectEnd();
-      return Arrays.copyOf(reader.buf, reader.pos);
+      return reader.result();
     } finally {
       reader.release();
     }
@@ -125,9 +155,10 @@ public final class JsonCbor {
       reader.skipWhitespace();
       if (reader.p == reader.end || reader.in[reader.p] != '[') {
         reader.append(prefix);
+        reader.startRoot();
         reader.readValue(prefix.length == 0 ? 0 : 1);
         reader.expectEnd();
-        return List.of(Arrays.copyOf(reader.buf, reader.pos));
+        return List.of(reader.result());
       }
       List<byte[]> out = new ArrayList<>();
       reader.p++;
@@ -138,8 +169,9 @@ public final class JsonCbor {
         while (true) {
           reader.pos = 0;
           reader.append(prefix);
+          reader.startRoot();
           reader.readValue(1);
-          out.add(Arrays.copyOf(reader.buf, reader.pos));
+          out.add(reader.result());
           if (reader.nextInContainer(']')) {
             break;
           }
@@ -164,11 +196,14 @@ public final class JsonCbor {
     reader.end = offset + length;
     reader.pos = 0;
     reader.top = 0;
+    reader.rootAt = -1;
+    reader.rootOrder = null;
     return reader;
   }
 
   private void release() {
     in = null;
+    rootOrder = null;
     busy = false;
     if (buf.length > RETAINED_BUFFER_MAX) {
       buf = new byte[8192];
@@ -195,6 +230,9 @@ public final class JsonCbor {
   private void skipWhitespace() {
     byte[] b = in;
     int i = p;
+    if (i < end && b[i] > ' ') {
+      return; // compact JSON: nothing to skip (bytes above the space are never whitespace)
+    }
     while (i < end) {
       byte c = b[i];
       if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
@@ -210,6 +248,17 @@ public final class JsonCbor {
    * returns true.
    */
   private boolean nextInContainer(char close) {
+    if (p < end) { // compact JSON: the comma or the close comes next
+      byte c = in[p];
+      if (c == ',') {
+        p++;
+        return false;
+      }
+      if (c == close) {
+        p++;
+        return true;
+      }
+    }
     skipWhitespace();
     if (p < end) {
       byte c = in[p];
@@ -226,7 +275,9 @@ public final class JsonCbor {
   }
 
   private void readValue(int depth) {
-    skipWhitespace();
+    if (p >= end || in[p] <= ' ') {
+      skipWhitespace();
+    }
     if (p >= end) {
       throw invalid("expected a value but the input ended");
     }
@@ -297,88 +348,201 @@ public final class JsonCbor {
     ensure(1);
     pos++;
     int base = top;
-    boolean sorted = true;
+    long shapeHash = 0;
     skipWhitespace();
     if (p < end && in[p] == '}') {
       p++;
     } else {
       do {
-        skipWhitespace();
         if (p >= end || in[p] != '"') {
-          throw invalid("expected a key (a string) but found " + describe(p));
+          skipWhitespace();
+          if (p >= end || in[p] != '"') {
+            throw invalid("expected a key (a string) but found " + describe(p));
+          }
         }
         int k = top;
         if (k == keyStart.length) {
           growEntries();
         }
         int ks = pos;
-        readString();
+        long prefix = readKey();
         keyStart[k] = ks;
         keyEnd[k] = pos;
-        long prefix = prefixOf(ks, pos);
         keyPrefix[k] = prefix;
+        shapeHash = (shapeHash + prefix) * 0x9e3779b97f4a7c15L;
         top = k + 1;
-        if (sorted && k > base && compareKeys(k - 1, k) >= 0) {
-          sorted = false;
-        }
-        skipWhitespace();
         if (p >= end || in[p] != ':') {
-          throw invalid("expected ':' after a key but found " + describe(p));
+          skipWhitespace();
+          if (p >= end || in[p] != ':') {
+            throw invalid("expected ':' after a key but found " + describe(p));
+          }
         }
         p++;
         readValue(depth + 1);
       } while (!nextInContainer('}'));
     }
     int n = top - base;
-    if (!sorted) {
-      writeInOrder(header + 1, base, n);
-    }
+    int[] perm = n > 1 ? canonicalOrder(base, n, shapeHash) : null;
     top = base;
-    closeHeader(header, 5, n);
+    if (header == rootAt) {
+      // The whole value: written in order straight into the result, by result().
+      rootOrder = perm;
+      rootEntries = n;
+      return;
+    }
+    if (perm == null) {
+      closeHeader(header, 5, n);
+    } else {
+      int shift = CborEncoder.headerSize(n) - 1;
+      writeInOrder(base, n, perm, shift);
+      pos += shift;
+      CborEncoder.putHeader(buf, header, 5, n);
+    }
   }
 
   /**
-   * Sorts the {@code n} entries from stack index {@code base} whose bytes start at {@code from}
-   * and end at {@code pos}, and writes them back in canonical order; refuses duplicate keys.
+   * Starts reading a value at {@code pos}: if it is an object, {@link #result} writes its entries
+   * in order.
    */
-  private void writeInOrder(int from, int base, int n) {
-    int[] ord = order;
-    if (n > CborEncoder.INSERTION_SORT_MAX) {
-      sortLarge(base, n);
-    } else {
-      insertionSort(base, n);
+  private void startRoot() {
+    rootAt = pos;
+    rootEntries = -1;
+  }
+
+  /**
+   * Returns the encoding read since {@link #startRoot} (and what came before it in {@code buf}):
+   * a copy, or if the value is an object, its entries written straight into the result in
+   * canonical order behind its header.
+   */
+  private byte[] result() {
+    int n = rootEntries;
+    if (n < 0) {
+      return Arrays.copyOf(buf, pos);
     }
-    int length = pos - from;
+    int header = rootAt;
+    int size = CborEncoder.headerSize(n);
+    byte[] out = new byte[pos + size - 1];
+    System.arraycopy(buf, 0, out, 0, header);
+    CborEncoder.putHeader(out, header, 5, n);
+    int[] perm = rootOrder;
+    if (perm == null) {
+      System.arraycopy(buf, header + 1, out, header + size, pos - header - 1);
+    } else {
+      int at = header + size;
+      for (int i = 0; i < n; i++) {
+        int k = perm[i];
+        int entryStart = keyStart[k];
+        int length = (k + 1 < n ? keyStart[k + 1] : pos) - entryStart;
+        System.arraycopy(buf, entryStart, out, at, length);
+        at += length;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Returns the canonical order of the {@code n} entries from stack index {@code base} as their
+   * positions 0 to n - 1, or null if they are in order: the order of the cached shape with the
+   * same keys in the same order if there is one, else sorted now (and cached); refuses duplicate
+   * keys. The array returned must not be changed.
+   */
+  private int[] canonicalOrder(int base, int n, long shapeHash) {
+    boolean cacheable = n <= SHAPE_MAX_KEYS;
+    int home = (int) (shapeHash >>> (64 - SHAPE_CACHE_BITS));
+    int free = -1;
+    for (int probe = 0; cacheable && probe < CACHE_PROBES; probe++) {
+      int slot = (home + probe) & (SHAPE_CACHE_SIZE - 1);
+      Shape candidate = shapes[slot];
+      if (candidate == null) {
+        free = slot;
+        break; // shapes are never removed, only replaced, so this one is not further on
+      }
+      if (candidate.hash == shapeHash && candidate.matches(this, base, n)) {
+        return candidate.order;
+      }
+    }
+    int[] perm = null;
+    for (int i = base + 1; i < base + n; i++) {
+      if (compareKeys(i - 1, i) >= 0) {
+        if (n > CborEncoder.INSERTION_SORT_MAX) {
+          sortLarge(base, n);
+        } else {
+          insertionSort(base, n);
+        }
+        perm = Arrays.copyOfRange(order, base, base + n);
+        break;
+      }
+    }
+    if (cacheable && keyBytes(base, n) <= SHAPE_MAX_KEY_BYTES) {
+      shapes[free >= 0 ? free : home] = new Shape(this, shapeHash, base, n, perm);
+    }
+    return perm;
+  }
+
+  /** The number of bytes of the encoded keys of the {@code n} entries from {@code base}. */
+  private int keyBytes(int base, int n) {
+    int total = 0;
+    for (int k = base; k < base + n; k++) {
+      total += keyEnd[k] - keyStart[k];
+    }
+    return total;
+  }
+
+  /**
+   * Writes the {@code n} entries from stack index {@code base} (which end at {@code pos}) back in
+   * the order {@code perm}, a permutation of 0 to n - 1, and {@code shift} bytes further on (for
+   * a longer header than the one reserved). Only the span from the first entry that moves to the
+   * last is copied, all of them if they shift.
+   */
+  private void writeInOrder(int base, int n, int[] perm, int shift) {
+    int lo = 0;
+    int hi = n - 1;
+    if (shift == 0) {
+      while (perm[lo] == lo) {
+        lo++;
+      }
+      while (perm[hi] == hi) {
+        hi--;
+      }
+    } else {
+      ensure(shift);
+    }
+    int spanStart = keyStart[base + lo];
+    int spanEnd = hi + 1 < n ? keyStart[base + hi + 1] : pos;
+    int length = spanEnd - spanStart;
     if (scratch.length < length) {
       scratch = new byte[Math.max(length, scratch.length * 2)];
     }
-    System.arraycopy(buf, from, scratch, 0, length);
-    int at = from;
-    for (int i = 0; i < n; i++) {
-      int k = ord[base + i];
+    System.arraycopy(buf, spanStart, scratch, 0, length);
+    int at = spanStart + shift;
+    for (int i = lo; i <= hi; i++) {
+      int k = base + perm[i];
       int entryStart = keyStart[k];
       int entryEnd = k + 1 < base + n ? keyStart[k + 1] : pos;
-      System.arraycopy(scratch, entryStart - from, buf, at, entryEnd - entryStart);
+      System.arraycopy(scratch, entryStart - spanStart, buf, at, entryEnd - entryStart);
       at += entryEnd - entryStart;
     }
   }
 
-  /** Puts the stack indexes of the entries in canonical order into {@code order}; few entries. */
+  /**
+   * Puts the entries' positions (0 to n - 1) in canonical order into {@code order} from
+   * {@code base}; few entries.
+   */
   private void insertionSort(int base, int n) {
     int[] ord = order;
-    ord[base] = base;
+    ord[base] = 0;
     for (int i = 1; i < n; i++) {
       int k = base + i;
       int j = i - 1;
       int c;
-      while (j >= 0 && (c = compareKeys(ord[base + j], k)) >= 0) {
+      while (j >= 0 && (c = compareKeys(base + ord[base + j], k)) >= 0) {
         if (c == 0) {
           throw duplicate(k);
         }
         ord[base + j + 1] = ord[base + j];
         j--;
       }
-      ord[base + j + 1] = k;
+      ord[base + j + 1] = i;
     }
   }
 
@@ -393,7 +557,72 @@ public final class JsonCbor {
       if (i > 0 && compareKeys(boxed[i - 1], boxed[i]) == 0) {
         throw duplicate(boxed[i]);
       }
-      order[base + i] = boxed[i];
+      order[base + i] = boxed[i] - base;
+    }
+  }
+
+  /**
+   * The keys of an object read before, as they came, and the order to write its entries in. A
+   * shape is only made from keys that were sorted without finding a duplicate, so an object whose
+   * keys match one has none either.
+   */
+  private static final class Shape {
+    final long hash;
+    /** Each key's first eight encoded bytes, as on the stack; they fix the key's length. */
+    final long[] prefixes;
+    /** The keys' encodings (headers and UTF-8), one after another. */
+    final byte[] keys;
+    /** The canonical order as positions 0 to n - 1, or null if the keys came in that order. */
+    final int[] order;
+
+    Shape(JsonCbor reader, long hash, int base, int n, int[] order) {
+      this.hash = hash;
+      this.order = order;
+      prefixes = Arrays.copyOfRange(reader.keyPrefix, base, base + n);
+      keys = new byte[reader.keyBytes(base, n)];
+      int at = 0;
+      for (int k = base; k < base + n; k++) {
+        int length = reader.keyEnd[k] - reader.keyStart[k];
+        System.arraycopy(reader.buf, reader.keyStart[k], keys, at, length);
+        at += length;
+      }
+    }
+
+    /** Whether the {@code n} keys from stack index {@code base} are exactly these keys. */
+    boolean matches(JsonCbor reader, int base, int n) {
+      long[] own = prefixes;
+      if (own.length != n) {
+        return false;
+      }
+      long[] prefix = reader.keyPrefix;
+      int[] keyStart = reader.keyStart;
+      int[] keyEnd = reader.keyEnd;
+      byte[] b = reader.buf;
+      byte[] bytes = keys;
+      int at = 0;
+      for (int i = 0; i < n; i++) {
+        int k = base + i;
+        if (prefix[k] != own[i]) {
+          return false;
+        }
+        // Same first eight bytes, so the same header and length; past eight bytes, compare the
+        // rest eight at a time, the last eight bytes overlapping what came before.
+        int s = keyStart[k];
+        int length = keyEnd[k] - s;
+        if (length > 8) {
+          for (int j = 8; j < length - 8; j += 8) {
+            if ((long) Utf8Scan.LONG.get(b, s + j) != (long) Utf8Scan.LONG.get(bytes, at + j)) {
+              return false;
+            }
+          }
+          if ((long) Utf8Scan.LONG.get(b, s + length - 8)
+              != (long) Utf8Scan.LONG.get(bytes, at + length - 8)) {
+            return false;
+          }
+        }
+        at += length;
+      }
+      return true;
     }
   }
 
@@ -421,8 +650,10 @@ public final class JsonCbor {
 
   /** The first eight bytes of {@code buf[from, to)} as an unsigned big-endian number, zero-padded. */
   private long prefixOf(int from, int to) {
-    if (to - from >= 8) {
-      return Long.reverseBytes((long) Utf8Scan.LONG.get(buf, from));
+    int length = to - from;
+    if (length >= 8 || buf.length - from >= 8) {
+      long word = Long.reverseBytes((long) Utf8Scan.LONG.get(buf, from));
+      return length >= 8 ? word : word & -1L << (64 - 8 * length); // length is at least 1
     }
     long prefix = 0;
     for (int i = 0; i < 8; i++) {
@@ -439,8 +670,88 @@ public final class JsonCbor {
     order = Arrays.copyOf(order, cap);
   }
 
+  /**
+   * Reads a key (a string) at {@code p} as {@link #readString} and returns its first eight
+   * encoded bytes, as {@link #prefixOf} gives them.
+   */
+  private long readKey() {
+    byte[] b = in;
+    int i = p + 1;
+    int scanFrom = i;
+    if (end - i >= 8) {
+      long word = (long) Utf8Scan.LONG.get(b, i);
+      long flags = Utf8Scan.special(word);
+      int n = Long.numberOfTrailingZeros(flags) >>> 3; // 8 if none
+      if (flags != 0 && b[i + n] == '"') {
+        int header = 0x60 | n;
+        writeShort(header, word, i + n + 1);
+        // from the word itself: reading back what was just written would stall the store
+        return ((long) header << 56 | Long.reverseBytes(word) >>> 8) & -1L << (56 - 8 * n);
+      }
+      scanFrom = i + n;
+    }
+    int from = pos;
+    readLongerString(scanFrom);
+    return prefixOf(from, pos);
+  }
+
   /** Reads a string at {@code p} (its opening quote) and writes it as a text item. */
   private void readString() {
+    byte[] b = in;
+    int i = p + 1;
+    int scanFrom = i;
+    if (end - i >= 8) {
+      // Shorter than eight bytes and plain (most keys): one word in, one word out.
+      long word = (long) Utf8Scan.LONG.get(b, i);
+      long flags = Utf8Scan.special(word);
+      int n = Long.numberOfTrailingZeros(flags) >>> 3; // 8 if none
+      if (flags != 0 && b[i + n] == '"') {
+        writeShort(0x60 | n, word, i + n + 1);
+        return;
+      }
+      scanFrom = i + n;
+    }
+    readLongerString(scanFrom);
+  }
+
+  /**
+   * Writes a text item of fewer than eight bytes: {@code header}, then as many of the bytes of
+   * {@code word} (first lowest) as it says; the input goes on at {@code next}.
+   */
+  private void writeShort(int header, long word, int next) {
+    ensure(9);
+    buf[pos] = (byte) header;
+    Utf8Scan.LONG.set(buf, pos + 1, word);
+    pos += 1 + (header & 0x1f);
+    p = next;
+  }
+
+  /**
+   * Reads a string at {@code p} (its opening quote), whose bytes before {@code scanFrom} are
+   * known to be plain.
+   */
+  private void readLongerString(int scanFrom) {
+    byte[] b = in;
+    int i = p + 1;
+    int run = Utf8Scan.plainJsonRun(b, scanFrom, end);
+    if (run < end && b[run] == '"') {
+      // Plain all through: the length is known before writing, so the header is too.
+      int length = run - i;
+      ensure(9 + length);
+      int size = CborEncoder.putHeader(buf, pos, 3, length);
+      System.arraycopy(b, i, buf, pos + size, length);
+      pos += size + length;
+      p = run + 1;
+      return;
+    }
+    readEscapedString(run);
+  }
+
+  /**
+   * Reads a string at {@code p} (its opening quote) that holds an escape or a multi-byte sequence
+   * (or never ends), whose first such byte is at {@code firstRun}.
+   */
+  private void readEscapedString(int firstRun) {
     int open = p;
     p++;
     // Room for the longest header and the content: never more bytes than the input has left.
@@ -450,8 +761,8 @@ public final class JsonCbor {
     byte[] out = buf;
     int o = header + 1;
     int i = p;
+    int run = firstRun;
     while (true) {
-      int run = Utf8Scan.plainJsonRun(b, i, end);
       System.arraycopy(b, i, out, o, run - i);
       o += run - i;
       i = run;
@@ -467,19 +778,22 @@ public final class JsonCbor {
         i = escape(i, o);
         o = pos;
       } else if (c < 0) {
-        int n = Utf8Scan.sequence(b, i, end);
-        if (n < 0) {
-          throw invalidAt(i, "invalid UTF-8 in a string");
-        }
-        for (int k = 0; k < n; k++) {
-          out[o + k] = b[i + k];
-        }
-        o += n;
-        i += n;
+        do { // a run of multi-byte sequences (a word in most scripts) without a rescan
+          int n = Utf8Scan.sequence(b, i, end);
+          if (n < 0) {
+            throw invalidAt(i, "invalid UTF-8 in a string");
+          }
+          for (int k = 0; k < n; k++) {
+            out[o + k] = b[i + k];
+          }
+          o += n;
+          i += n;
+        } while (i < end && b[i] < 0);
       } else {
         throw invalidAt(i, "a control character (U+" + String.format("%04X", c)
             + ") in a string must be escaped");
       }
+      run = Utf8Scan.plainJsonRun(b, i, end);
     }
     p = i;
     int length = o - header - 1;

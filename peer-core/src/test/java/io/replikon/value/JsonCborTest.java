@@ -190,6 +190,30 @@ class JsonCborTest {
   }
 
   @Test
+  void encode_objectsLikeOnesReadBefore_giveTheTreesEncoding() throws Exception {
+    // Each reader caches the key order of objects it has read: objects whose keys differ from a
+    // cached sequence only past their first eight bytes, in the middle or at the end of a long
+    // key, in their number, or by a duplicate, must not be taken for it.
+    String longKey = "profile_background_image_url";
+    List<String> objects = new ArrayList<>();
+    for (String variant : List.of(longKey, longKey.replace("image", "imagf"),
+        longKey.replace("url", "urm"), longKey + "_https", "profile_", "profile_a")) {
+      objects.add("{\"" + variant + "\":1,\"id\":2,\"a\":3}");
+      objects.add("{\"" + variant + "\":1,\"id\":2,\"a\":3,\"b\":4}");
+      objects.add("{\"a\":1,\"id\":2,\"" + variant + "\":3}");
+    }
+    for (int round = 0; round < 2; round++) {
+      for (String object : objects) {
+        assertSameAsTree(object.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    assertThatThrownBy(() -> direct("{\"id\":2,\"id\":2,\"a\":3}"))
+        .hasMessageContaining("duplicate key \"id\"");
+    assertThatThrownBy(() -> direct("{\"" + longKey + "\":1,\"id\":2,\"" + longKey + "\":3}"))
+        .hasMessageContaining("duplicate key \"" + longKey + "\"");
+  }
+
+  @Test
   void encode_byteOrderMark_isSkipped() throws Exception {
     byte[] json = {(byte) 0xef, (byte) 0xbb, (byte) 0xbf, '[', '1', ']'};
     assertThat(JsonCbor.encode(json, 0, json.length)).isEqualTo(HEX.parseHex("8101"));
