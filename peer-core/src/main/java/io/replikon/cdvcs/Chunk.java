@@ -78,15 +78,25 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
     return JsonCbor.encodeElements(transactionPrefix(fn), json, offset, length);
   }
 
+  /** The last prefix made: sources use one fn for every event. */
+  private static volatile Prefix lastPrefix = new Prefix("", new byte[0]);
+
+  private record Prefix(String fn, byte[] bytes) {}
+
   /** The encoding of a transaction up to its params: a two-element array header and fn. */
   private static byte[] transactionPrefix(String fn) {
     if (fn.isEmpty()) {
       throw new IllegalArgumentException("a transaction needs a function name");
     }
+    Prefix last = lastPrefix;
+    if (last.fn().equals(fn)) {
+      return last.bytes(); // read only: JsonCbor copies it
+    }
     byte[] name = CanonicalCbor.encode(JsonNodeFactory.instance.textNode(fn));
     byte[] prefix = new byte[name.length + 1];
     prefix[0] = (byte) 0x82;
     System.arraycopy(name, 0, prefix, 1, name.length);
+    lastPrefix = new Prefix(fn, prefix);
     return prefix;
   }
 
