@@ -119,6 +119,7 @@ public final class ReplicationThroughput {
         waitForHeads(live, warm, server.heads(warm).get());
 
         long start = System.nanoTime();
+        long cpu0 = CollectorThroughput.cpu();
         Deque<CompletableFuture<Hash>> inFlight = new ArrayDeque<>();
         Hash last = null;
         for (int c = 0; c < commits; c++) {
@@ -137,6 +138,7 @@ public final class ReplicationThroughput {
         Objects.requireNonNull(last, "no commit");
         waitForHeads(live, address, server.heads(address).get());
         liveSeconds = (System.nanoTime() - start) / 1e9;
+        printCpu("live", cpu0, liveSeconds);
 
         // The same again with the chunks encoded beforehand, as a collector hands them over.
         Address pre = new Address("bench@replikon.io", UUID.randomUUID());
@@ -149,6 +151,7 @@ public final class ReplicationThroughput {
               perCommit)));
         }
         start = System.nanoTime();
+        cpu0 = CollectorThroughput.cpu();
         for (int c = 0; c < commits; c++) {
           inFlight.add(server.transact(pre, chunks.get(c),
               new Checkpoint("bench", ByteBuffer.allocate(4).putInt(c).array())));
@@ -161,15 +164,18 @@ public final class ReplicationThroughput {
         }
         waitForHeads(live, pre, server.heads(pre).get());
         preEncodedSeconds = (System.nanoTime() - start) / 1e9;
+        printCpu("live, chunks encoded beforehand", cpu0, preEncodedSeconds);
         chunks = null;
       }
 
       long start = System.nanoTime();
+      long cpu0 = CollectorThroughput.cpu();
       try (Peer late = Peer.start(PeerConfig.client(catchUpDir).withPeerId("late")
           .withDurability(DURABILITY).withConnect(List.of(server.url().orElseThrow())))) {
         late.subscribe(address);
         waitForHeads(late, address, server.heads(address).get());
         catchUpSeconds = (System.nanoTime() - start) / 1e9;
+        printCpu("catch-up", cpu0, catchUpSeconds);
       }
     } finally {
       delete(serverDir);
@@ -211,6 +217,13 @@ public final class ReplicationThroughput {
         tweets / catchUpSeconds >= 50_000 ? "MET" : "MISSED",
         rawSeconds / liveSeconds, rawSeconds / preEncodedSeconds, rawSeconds / catchUpSeconds,
         deflateSeconds / liveSeconds, deflateSeconds / catchUpSeconds);
+  }
+
+  /** Prints the CPU time the process used in a phase, and how many cores that is on average. */
+  private static void printCpu(String phase, long cpuBefore, double seconds) {
+    double cpu = (CollectorThroughput.cpu() - cpuBefore) / 1e9;
+    System.out.printf("%s: %.2f CPU-s in %.2f s (%.2f cores busy)%n", phase, cpu, seconds,
+        cpu / seconds);
   }
 
   private static void row(String name, double seconds, long tweets, long bytes, double rawRate) {

@@ -316,16 +316,22 @@ final class RunningCollector implements Collector {
     return done;
   }
 
-  /** Commits pending events in commits of at most the threshold (flusher thread). */
+  /**
+   * Commits the events pending when it starts, in commits of at most the threshold (flusher
+   * thread). Events that arrive meanwhile wait for the next flush (interval or threshold): a flush
+   * that chased them would commit a steady stream in tiny commits, one after the other.
+   */
   private void flushPending() {
+    int due;
     synchronized (lock) {
       flushQueued = false;
+      due = pending.size();
     }
-    while (true) {
+    while (due > 0) {
       List<Pending> batch = new ArrayList<>();
       synchronized (lock) {
         var it = pending.iterator();
-        while (it.hasNext() && batch.size() < config.flushThreshold()) {
+        while (it.hasNext() && batch.size() < Math.min(due, config.flushThreshold())) {
           batch.add(it.next());
         }
         // A replayable submission is committed whole: after a crash the source can read its
@@ -335,12 +341,10 @@ final class RunningCollector implements Collector {
           batch.add(it.next());
         }
       }
-      if (batch.isEmpty()) {
+      if (batch.isEmpty() || !commit(batch)) {
         return;
       }
-      if (!commit(batch)) {
-        return;
-      }
+      due -= batch.size();
     }
   }
 

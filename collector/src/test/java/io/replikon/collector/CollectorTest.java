@@ -83,6 +83,25 @@ class CollectorTest {
   }
 
   @Test
+  void flushInterval_aSteadyStream_isCommittedOncePerInterval_notChasedInTinyCommits()
+      throws Exception {
+    try (Collector c = Collector.start(config().withFlushInterval(Duration.ofMillis(500)))) {
+      long start = System.nanoTime();
+      int n = 0;
+      while (System.nanoTime() - start < 3_000_000_000L) { // an event every 5 ms for 3 s
+        c.submit(Submission.of(tweets(n++, 1))).join();
+        Thread.sleep(5);
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      c.flush().join();
+      assertThat(ids(c.peer(), address)).hasSize(n);
+      // one commit per elapsed interval, and the final flush: a flush that went on committing
+      // whatever arrived while it committed made one commit every few milliseconds
+      assertThat(c.stats().commits()).isLessThanOrEqualTo((long) (seconds / 0.5) + 2);
+    }
+  }
+
+  @Test
   void close_commitsWhatIsPending_andARestartFindsItAll() {
     try (Collector c = Collector.start(config())) {
       c.submit(Submission.of(tweets(0, 7))).join();
