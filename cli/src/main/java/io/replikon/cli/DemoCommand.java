@@ -185,6 +185,9 @@ final class DemoCommand implements Callable<Integer> {
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
+    // the same heap and GC settings as this JVM (the launcher's -XX:G1HeapRegionSize=4m)
+    java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-X")).forEach(command::add);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());

@@ -89,6 +89,7 @@ final class NettyPeerClient implements PeerClient {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
             timeoutMillis))
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOCATOR, EventLoops.ALLOCATOR)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, NettyPeerServer.WATER_MARK)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
