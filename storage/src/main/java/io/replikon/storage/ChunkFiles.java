@@ -204,27 +204,31 @@ final class ChunkFiles implements AutoCloseable {
     long offset = r.getLong();
     int length = r.getInt();
     int expected = r.getInt();
-    Path file = segmentPath(number);
     byte[] value = new byte[length];
     try {
-      FileChannel channel = readers.computeIfAbsent(number, n -> openForRead(file));
+      FileChannel channel = readers.get(number);
+      if (channel == null) {
+        channel = readers.computeIfAbsent(number, n -> openForRead(segmentPath(n)));
+      }
       ByteBuffer into = ByteBuffer.wrap(value);
       while (into.hasRemaining()) {
         int n = channel.read(into, offset + into.position());
         if (n < 0) {
-          throw new ReplikonException(Reason.STORE_IO, "chunk file " + file + " ends before the "
-              + length + " bytes at offset " + offset + " that the store references");
+          throw new ReplikonException(Reason.STORE_IO, "chunk file " + segmentPath(number)
+              + " ends before the " + length + " bytes at offset " + offset
+              + " that the store references");
         }
       }
     } catch (IOException e) {
-      throw new ReplikonException(Reason.STORE_IO, "cannot read " + file + ": " + e.getMessage(),
-          e);
+      throw new ReplikonException(Reason.STORE_IO, "cannot read " + segmentPath(number) + ": "
+          + e.getMessage(), e);
     }
     CRC32C check = new CRC32C();
     check.update(value, 0, length);
     if ((int) check.getValue() != expected) {
-      throw new ReplikonException(Reason.STORE_IO, "chunk file " + file + " is damaged: the "
-          + length + " bytes at offset " + offset + " do not match their CRC");
+      throw new ReplikonException(Reason.STORE_IO, "chunk file " + segmentPath(number)
+          + " is damaged: the " + length + " bytes at offset " + offset
+          + " do not match their CRC");
     }
     return value;
   }
