@@ -33,9 +33,10 @@ import java.util.Map;
  *       kind share their keys and key order: encoded keys (up to 64 chars), so writing a key is
  *       two eight-byte stores (keys of up to 16 bytes) or an array copy, and for key sequences
  *       seen before (up to 64 keys, checked by identity of the cached keys) the order to write
- *       them in, so a repeated map shape is not sorted again. An entry's slots on the stack are
- *       cleared as it is written, so that an idle encoder holds no tree. Otherwise the entries are sorted as indexes on a reusable stack, by insertion sort
- *       (maps are small) or, above {@link #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}.
+ *       them in, so a repeated map shape is not sorted again. Otherwise the entries are sorted
+ *       as indexes on a reusable stack, by insertion sort (maps are small) or, above {@link
+ *       #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}. An entry's slots on the stack are
+ *       cleared as it is written, so that an idle encoder holds no tree.
  *   <li>Strings are written in one pass: the header is reserved for the char count (the UTF-8
  *       length if the string is ASCII) and the bytes are moved if the UTF-8 length needs a longer
  *       header. Unpaired surrogates cannot be encoded as UTF-8 and are rejected rather than
