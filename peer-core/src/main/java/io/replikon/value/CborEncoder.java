@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.replikon.error.ReplikonException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
@@ -28,10 +31,12 @@ import java.util.Map;
  *       number, so almost every comparison is one unsigned long comparison. Two small caches per
  *       encoder (open addressing, four probes, replace on overflow) exploit that values of one
  *       kind share their keys and key order: encoded keys (up to 64 chars), so writing a key is
- *       an array copy, and for key sequences seen before (up to 64 keys, checked by identity of
- *       the cached keys) the order to write them in, so a repeated map shape is not sorted
- *       again. Otherwise the entries are sorted as indexes on a reusable stack, by insertion sort
- *       (maps are small) or, above {@link #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}.
+ *       two eight-byte stores (keys of up to 16 bytes) or an array copy, and for key sequences
+ *       seen before (up to 64 keys, checked by identity of the cached keys) the order to write
+ *       them in, so a repeated map shape is not sorted again. Otherwise the entries are sorted
+ *       as indexes on a reusable stack, by insertion sort (maps are small) or, above {@link
+ *       #INSERTION_SORT_MAX} keys, by {@code Arrays.sort}. An entry's slots on the stack are
+ *       cleared as it is written, so that an idle encoder holds no tree.
  *   <li>Strings are written in one pass: the header is reserved for the char count (the UTF-8
  *       length if the string is ASCII) and the bytes are moved if the UTF-8 length needs a longer
  *       header. Unpaired surrogates cannot be encoded as UTF-8 and are rejected rather than
@@ -60,6 +65,8 @@ final class CborEncoder {
   private static final int KEY_CACHE_MAX_CHARS = 64;
   private static final int SHAPE_CACHE_SIZE = 512;
   private static final int SHAPE_MAX_KEYS = 64;
+  private static final VarHandle BIG_ENDIAN_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private byte[] buf = new byte[4096];
   private int pos;
@@ -240,15 +247,34 @@ final class CborEncoder {
     }
     for (int k = 0; k < n; k++) {
       int at = base + perm[permOffset + k];
-      byte[] key = keys[at].bytes;
-      ensure(key.length);
-      System.arraycopy(key, 0, buf, pos, key.length);
-      pos += key.length;
-      write(values[at], depth + 1);
+      EncodedKey key = ks[at];
+      JsonNode value = vs[at];
+      ks[at] = null; // so that an idle encoder holds no tree
+      vs[at] = null;
+      writeKey(key);
+      write(value, depth + 1);
+      ks = keys; // the stacks may have grown
+      vs = values;
     }
-    Arrays.fill(keys, base, base + n, null); // so that an idle encoder holds no tree
-    Arrays.fill(values, base, base + n, null);
     top = base;
+  }
+
+  /** Writes an encoded key: keys of up to 16 bytes as two eight-byte stores. */
+  private void writeKey(EncodedKey key) {
+    byte[] bytes = key.bytes;
+    int len = bytes.length;
+    if (len <= 16) {
+      ensure(16);
+      byte[] b = buf;
+      int p = pos;
+      BIG_ENDIAN_LONG.set(b, p, key.prefix);
+      BIG_ENDIAN_LONG.set(b, p + 8, key.second);
+      pos = p + len;
+    } else {
+      ensure(len);
+      System.arraycopy(bytes, 0, buf, pos, len);
+      pos += len;
+    }
   }
 
   private void reserveEntries(int n) {
@@ -350,6 +376,8 @@ final class CborEncoder {
     final String key;
     final byte[] bytes;
     final long prefix;
+    /** Bytes 8 to 15 of the encoding in the same form, so that short keys are two stores. */
+    final long second;
     final int hash;
     /** Whether this object is kept in the key cache, so maps with this key may share shapes. */
     final boolean cacheable;
@@ -368,6 +396,11 @@ final class CborEncoder {
         prefix = prefix << 8 | (i < b.length ? b[i] & 0xffL : 0);
       }
       this.prefix = prefix;
+      long second = 0;
+      for (int i = 8; i < 16; i++) {
+        second = second << 8 | (i < b.length ? b[i] & 0xffL : 0);
+      }
+      this.second = second;
     }
 
     /** Orders keys as their canonical encodings order bytewise. */

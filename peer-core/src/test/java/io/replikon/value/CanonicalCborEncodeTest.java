@@ -383,4 +383,65 @@ class CanonicalCborEncodeTest {
             e -> assertThat(e.reason()).isEqualTo(ReplikonException.Reason.INVALID_INPUT))
         .hasMessageContaining(mentions);
   }
+
+  /** The canonical encoding of {@code {key: index}} for keys of 0 to 23 entries, built by hand. */
+  private static byte[] expectedMap(List<String> keys) {
+    List<byte[]> entries = new ArrayList<>();
+    for (int i = 0; i < keys.size(); i++) {
+      byte[] utf8 = keys.get(i).getBytes(StandardCharsets.UTF_8);
+      byte[] header = utf8.length < 24
+          ? new byte[] {(byte) (0x60 | utf8.length)}
+          : new byte[] {0x78, (byte) utf8.length};
+      byte[] entry = new byte[header.length + utf8.length + 1];
+      System.arraycopy(header, 0, entry, 0, header.length);
+      System.arraycopy(utf8, 0, entry, header.length, utf8.length);
+      entry[entry.length - 1] = (byte) i; // the value, an int below 24
+      entries.add(entry);
+    }
+    entries.sort(java.util.Arrays::compareUnsigned); // keys differ, so values never decide
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0xa0 | keys.size());
+    entries.forEach(out::writeBytes);
+    return out.toByteArray();
+  }
+
+  @Test
+  void keysOfEveryLengthAroundTheEightAndSixteenByteStoresAreWrittenExactly() {
+    for (String unit : List.of("k", "\u00e9", "z")) {
+      List<String> keys = new ArrayList<>();
+      for (int len = 0; len < 20; len++) {
+        keys.add(unit.repeat(len));
+      }
+      for (int first = 0; first < keys.size(); first++) {
+        List<String> rotated = new ArrayList<>(keys.subList(first, keys.size()));
+        rotated.addAll(keys.subList(0, first));
+        ObjectNode o = NODES.objectNode();
+        for (int i = 0; i < rotated.size(); i++) {
+          o.put(rotated.get(i), i);
+        }
+        assertThat(CanonicalCbor.encode(o)).isEqualTo(expectedMap(rotated));
+      }
+    }
+  }
+
+  @Test
+  void keysWrittenAtTheEndOfTheBufferAreWrittenExactly() {
+    List<String> keys =
+        List.of("a", "seventeen-chars-k", "sixteen-chars-ke", "eight-ch", "nine-char");
+    byte[] map = expectedMap(keys);
+    ObjectNode o = NODES.objectNode();
+    for (int i = 0; i < keys.size(); i++) {
+      o.put(keys.get(i), i);
+    }
+    for (int fill = 4000; fill < 4100; fill++) {
+      String s = "x".repeat(fill);
+      ArrayNode a = NODES.arrayNode().add(s).add(o);
+      byte[] text = CanonicalCbor.encode(NODES.textNode(s));
+      byte[] expected = new byte[1 + text.length + map.length];
+      expected[0] = (byte) 0x82;
+      System.arraycopy(text, 0, expected, 1, text.length);
+      System.arraycopy(map, 0, expected, 1 + text.length, map.length);
+      assertThat(CanonicalCbor.encode(a)).isEqualTo(expected);
+    }
+  }
 }
