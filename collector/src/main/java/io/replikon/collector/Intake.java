@@ -40,8 +40,10 @@ public interface Intake {
   CompletableFuture<io.replikon.value.Hash> flush();
 
   /**
-   * Returns the cursor of the last submission journaled with one: where a source that can resume
-   * (a file offset, a Jetstream {@code time_us}) starts again after a restart. Empty if none was.
+   * Returns where a source that can resume (a file offset, a Jetstream {@code time_us}) starts
+   * again after a restart: the cursor of the last submission journaled with one, or of the last
+   * commit if nothing newer was journaled (so a replayable submission lost in a crash is read
+   * again). While running, the cursor of the last submission accepted. Empty if none was.
    */
   Optional<byte[]> cursor();
 }
