@@ -9,8 +9,9 @@ import java.util.concurrent.CompletableFuture;
  * A running collector: events from {@link Source}s go into a durable journal and are committed to
  * one CDVCS in batches, each batch one commit, every {@code flushInterval}, at
  * {@code flushThreshold} events, on {@link #flush} and on {@link #close}. Every accepted event is
- * committed exactly once, across crashes: the commit and the journal position it reaches are
- * stored in one atomic write, and on start the journal's uncommitted events are committed first.
+ * committed exactly once, across crashes: the commit and the journal position (and source cursor)
+ * it reaches are stored in one atomic write, and on start the journal's uncommitted events are
+ * committed first; a file source, which is not journaled, resumes from the committed cursor.
  *
  * <p>The collector runs a {@link Peer} of its own (a server peer, or a client pushing to one), so
  * {@code replikon stream} can follow the CDVCS as it grows.

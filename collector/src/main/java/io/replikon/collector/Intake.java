@@ -6,7 +6,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Where a {@link Source} hands its events: the collector's durable journal. An event is accepted
  * once it is in the journal (written and fsynced); from then on the collector commits it exactly
- * once, across crashes and restarts.
+ * once, across crashes and restarts. A {@linkplain Submission#replayable() replayable} submission
+ * (a file the source can read again from its cursor) is accepted at once and not journaled: it is
+ * committed exactly once because a crash before its commit makes the source read it again.
  *
  * <p>Thread-safe: several sources or threads may submit at once; concurrent submissions are
  * journaled with one fsync (group commit).
@@ -14,9 +16,10 @@ import java.util.concurrent.CompletableFuture;
 public interface Intake {
 
   /**
-   * Journals the events of {@code submission}, all or none.
+   * Journals the events of {@code submission}, all or none (a replayable one is only queued).
    *
-   * @return completes once they are durable, with the count accepted; fails with
+   * @return completes once they are durable (a replayable one: at once), with the count accepted;
+   *     fails with
    *     {@code OVERLOADED} when the collector holds too many events not yet committed (the caller
    *     retries later, or waits with {@link #awaitCapacity}), {@code STORE_CLOSED} once the
    *     collector is closed, or {@code STORE_IO} if the journal cannot be written
