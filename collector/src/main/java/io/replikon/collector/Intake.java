@@ -19,10 +19,9 @@ public interface Intake {
    * Journals the events of {@code submission}, all or none (a replayable one is only queued).
    *
    * @return completes once they are durable (a replayable one: at once), with the count accepted;
-   *     fails with
-   *     {@code OVERLOADED} when the collector holds too many events not yet committed (the caller
-   *     retries later, or waits with {@link #awaitCapacity}), {@code STORE_CLOSED} once the
-   *     collector is closed, or {@code STORE_IO} if the journal cannot be written
+   *     fails with {@code OVERLOADED} when the collector holds too many events not yet committed
+   *     (the caller retries later, or waits with {@link #awaitCapacity}), {@code STORE_CLOSED}
+   *     once the collector is closed, or {@code STORE_IO} if the journal cannot be written
    */
   CompletableFuture<Accepted> submit(Submission submission);
 
