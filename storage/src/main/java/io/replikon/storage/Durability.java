@@ -13,6 +13,11 @@ package io.replikon.storage;
  *   <li>{@link #NONE}: no write-ahead log. A process crash may lose recent writes (whole batches,
  *       never part of one). For tests and benchmarks.
  * </ul>
+ *
+ * <p>In the RocksDB store, large chunks (4 KiB and more) are written to chunk files, and in
+ * {@code SYNC} and {@code BATCH} alike those bytes are forced to disk before the batch that
+ * references them is written: a batch with large chunks costs one fdatasync of its chunks even in
+ * {@code BATCH} mode, so that no stored reference can ever outlive the bytes it names.
  */
 public enum Durability {
   /** fsync every batch before returning. */
