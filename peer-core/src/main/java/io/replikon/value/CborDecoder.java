@@ -366,22 +366,39 @@ final class CborDecoder {
 
   /** Reads an item's argument as an unsigned 64-bit value (negative means above 2^63 - 1). */
   private long readArgument(int ai, int start, String what) {
+    long v = argument(in, pos, end, ai, start, what);
+    pos += argumentWidth(ai);
+    return v;
+  }
+
+  private long readBig(int n) {
+    long v = bigEndian(in, pos, n);
+    pos += n;
+    return v;
+  }
+
+  private void need(int n, int start, String what) {
+    need(end - pos, n, start, what);
+  }
+
+  /**
+   * Returns the argument of an item whose initial byte, at {@code start}, has additional
+   * information {@code ai}; its bytes (if any) start at {@code at} and must end by {@code end}.
+   * Unsigned 64-bit (negative means above 2^63 - 1). For each reader of this package; the reader
+   * then moves on by {@link #argumentWidth}.
+   *
+   * @throws ReplikonException {@code MALFORMED_VALUE}, naming {@code what}, for an indefinite
+   *     length, reserved additional information, or input that ends too soon
+   */
+  static long argument(byte[] in, int at, int end, int ai, int start, String what) {
     if (ai < 24) {
       return ai;
     }
     switch (ai) {
-      case 24:
-        need(1, start, what);
-        return in[pos++] & 0xffL;
-      case 25:
-        need(2, start, what);
-        return readBig(2);
-      case 26:
-        need(4, start, what);
-        return readBig(4);
-      case 27:
-        need(8, start, what);
-        return readBig(8);
+      case 24, 25, 26, 27:
+        int width = argumentWidth(ai);
+        need(end - at, width, start, what);
+        return bigEndian(in, at, width);
       case 31:
         throw malformed(start, what + " cannot have indefinite length");
       default:
@@ -389,20 +406,28 @@ final class CborDecoder {
     }
   }
 
-  private long readBig(int n) {
+  /** The number of bytes after the initial byte that hold the argument (ai below 28). */
+  static int argumentWidth(int ai) {
+    return ai < 24 ? 0 : 1 << (ai - 24);
+  }
+
+  /** Returns {@code n} bytes from {@code in[at]} as a big-endian unsigned number. */
+  static long bigEndian(byte[] in, int at, int n) {
     long v = 0;
     for (int i = 0; i < n; i++) {
-      v = v << 8 | in[pos++] & 0xffL;
+      v = v << 8 | in[at + i] & 0xffL;
     }
     return v;
   }
 
-  private void need(int n, int start, String what) {
-    if (end - pos < n) {
+  /** Refuses input with only {@code remaining} bytes left where {@code what} needs {@code n}. */
+  static void need(int remaining, int n, int start, String what) {
+    if (remaining < n) {
       throw malformed(start, "truncated input: " + what + " needs " + n
-          + " more byte(s) but only " + (end - pos) + " remain");
+          + " more byte(s) but only " + remaining + " remain");
     }
   }
+
 
   private int readByte(String what) {
     if (pos >= end) {

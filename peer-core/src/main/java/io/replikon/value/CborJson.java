@@ -651,46 +651,23 @@ public final class CborJson {
     return (int) len;
   }
 
-  /** Reads an item's argument as an unsigned 64-bit value (negative means above 2^63 - 1). */
+  /** Reads an item's argument as {@link CborDecoder#argument} does, and moves past it. */
   private long readArgument(int ai, int start, String what) {
-    if (ai < 24) {
-      return ai;
-    }
-    switch (ai) {
-      case 24:
-        need(1, start, what);
-        return in[pos++] & 0xffL;
-      case 25:
-        need(2, start, what);
-        return readBig(2);
-      case 26:
-        need(4, start, what);
-        return readBig(4);
-      case 27:
-        need(8, start, what);
-        return readBig(8);
-      case 31:
-        throw CborDecoder.malformed(start, what + " cannot have indefinite length");
-      default:
-        throw CborDecoder.malformed(start,
-            "reserved additional information " + ai + " in " + what);
-    }
+    long v = CborDecoder.argument(in, pos, end, ai, start, what);
+    pos += CborDecoder.argumentWidth(ai);
+    return v;
   }
 
   private long readBig(int n) {
-    long v = 0;
-    for (int i = 0; i < n; i++) {
-      v = v << 8 | in[pos++] & 0xffL;
-    }
+    long v = CborDecoder.bigEndian(in, pos, n);
+    pos += n;
     return v;
   }
 
   private void need(int n, int start, String what) {
-    if (end - pos < n) {
-      throw CborDecoder.malformed(start, "truncated input: " + what + " needs " + n
-          + " more byte(s) but only " + (end - pos) + " remain");
-    }
+    CborDecoder.need(end - pos, n, start, what);
   }
+
 
   private int readByte(String what) {
     if (pos >= end) {
