@@ -277,9 +277,7 @@ class PeerEngineTest {
 
   @Test
   void publish_endsBeforeACommitWhoseValuesDoNotFit_soTheReceiverNeedNotFetch() {
-    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
-        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
-    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    PeerEngine small = smallPublishes();
     List<Hash> commits = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Update u = small.state(ADDRESS).orElseThrow()
@@ -287,12 +285,7 @@ class PeerEngineTest {
       small.submit(u);
       commits.add(u.lastCommit());
     }
-    RecordingLink other = new RecordingLink();
-    small.opened(other);
-    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
-    small.received(other, new Message.Subscribe(++ids,
-        List.of(new Message.Interest(ADDRESS, Set.of()))));
-    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    List<Message.Publish> publishes = publishesToANewSubscriber(small);
     assertThat(publishes).hasSize(3);
     List<Hash> sent = new ArrayList<>();
     for (Message.Publish p : publishes) {
@@ -308,26 +301,37 @@ class PeerEngineTest {
 
   @Test
   void publish_ofACommitLargerThanAPublish_carriesWhatFits_andTheRestIsFetched() {
-    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
-        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
-    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    PeerEngine small = smallPublishes();
     List<Transaction> big = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       big.add(tx(String.valueOf(i).repeat(1_000)));
     }
     Update u = small.state(ADDRESS).orElseThrow().transact(big, "alice", 2);
     small.submit(u);
-    RecordingLink other = new RecordingLink();
-    small.opened(other);
-    small.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
-    small.received(other, new Message.Subscribe(++ids,
-        List.of(new Message.Interest(ADDRESS, Set.of()))));
-    List<Message.Publish> publishes = other.of(Message.Kind.PUBLISH);
+    List<Message.Publish> publishes = publishesToANewSubscriber(small);
     assertThat(publishes).hasSize(2);
     assertThat(publishes.get(0).commits()).hasSize(1); // the root; then the big commit alone
     Message.Publish second = publishes.get(1);
     assertThat(second.commits()).extracting(Update.Entry::id).containsExactly(u.lastCommit());
     assertThat(second.values()).containsOnlyKeys(u.lastCommit());
+  }
+
+  /** A server engine whose publishes hold at most 1,500 bytes of values, with ADDRESS created. */
+  private PeerEngine smallPublishes() {
+    PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
+        .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
+    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    return small;
+  }
+
+  /** What {@code engine} publishes to a new client that subscribes to ADDRESS with no heads. */
+  private List<Message.Publish> publishesToANewSubscriber(PeerEngine engine) {
+    RecordingLink other = new RecordingLink();
+    engine.opened(other);
+    engine.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    engine.received(other, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    return other.of(Message.Kind.PUBLISH);
   }
 
   /** Three publishes of a root and three commits, every value inline. */
