@@ -58,8 +58,9 @@ final class CborEncoder {
    * A buffer that grew beyond this is not kept for the next value. Large enough for a whole
    * protocol message (16 MiB), so the threads that encode messages do not regrow it every time.
    */
-  private static final int RETAINED_BUFFER_MAX = (16 << 20) + (64 << 10);
-  private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+  static final int RETAINED_BUFFER_MAX = (16 << 20) + (64 << 10);
+  /** The largest array an encoding may fill. */
+  static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
   private static final int KEY_CACHE_SIZE = 2048;
   private static final int CACHE_PROBES = 4;
   private static final int KEY_CACHE_MAX_CHARS = 64;
@@ -700,13 +701,30 @@ final class CborEncoder {
 
   private void ensure(int more) {
     if (buf.length - pos < more) {
-      long need = (long) pos + more;
-      if (need > MAX_ARRAY) {
-        throw invalid("the value's encoding would exceed " + MAX_ARRAY + " bytes");
+      byte[] larger = grown(buf, pos, more);
+      if (larger == null) {
+        throw invalid(tooLarge());
       }
-      long cap = Math.min(MAX_ARRAY, Math.max(need, 2L * buf.length));
-      buf = Arrays.copyOf(buf, (int) cap);
+      buf = larger;
     }
+  }
+
+  /**
+   * Returns a copy of {@code buf} with room for {@code more} bytes after {@code pos}, at least
+   * twice as large, or null if that would exceed {@link #MAX_ARRAY}. For the writers of this
+   * package, which grow their output the same way.
+   */
+  static byte[] grown(byte[] buf, int pos, int more) {
+    long need = (long) pos + more;
+    if (need > MAX_ARRAY) {
+      return null;
+    }
+    return Arrays.copyOf(buf, (int) Math.min(MAX_ARRAY, Math.max(need, 2L * buf.length)));
+  }
+
+  /** What a writer that cannot grow its output says. */
+  static String tooLarge() {
+    return "the value's encoding would exceed " + MAX_ARRAY + " bytes";
   }
 
   private static void checkDepth(int depth) {

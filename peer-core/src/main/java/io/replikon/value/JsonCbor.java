@@ -65,8 +65,6 @@ public final class JsonCbor {
   private static final ThreadLocal<JsonCbor> READER = ThreadLocal.withInitial(JsonCbor::new);
   /** The longest number accepted, in characters (as Jackson's default limit). */
   static final int MAX_NUMBER_CHARS = 1000;
-  private static final int RETAINED_BUFFER_MAX = (16 << 20) + (64 << 10);
-  private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
   private static final int SHAPE_CACHE_BITS = 9;
   private static final int SHAPE_CACHE_SIZE = 1 << SHAPE_CACHE_BITS;
   private static final int CACHE_PROBES = 4;
@@ -205,10 +203,10 @@ public final class JsonCbor {
     in = null;
     rootOrder = null;
     busy = false;
-    if (buf.length > RETAINED_BUFFER_MAX) {
+    if (buf.length > CborEncoder.RETAINED_BUFFER_MAX) {
       buf = new byte[8192];
     }
-    if (scratch.length > RETAINED_BUFFER_MAX) {
+    if (scratch.length > CborEncoder.RETAINED_BUFFER_MAX) {
       scratch = new byte[8192];
     }
   }
@@ -965,11 +963,11 @@ public final class JsonCbor {
 
   private void ensure(int more) {
     if (buf.length - pos < more) {
-      long need = (long) pos + more;
-      if (need > MAX_ARRAY) {
-        throw invalid("the value's encoding would exceed " + MAX_ARRAY + " bytes");
+      byte[] larger = CborEncoder.grown(buf, pos, more);
+      if (larger == null) {
+        throw invalid(CborEncoder.tooLarge());
       }
-      buf = Arrays.copyOf(buf, (int) Math.min(MAX_ARRAY, Math.max(need, 2L * buf.length)));
+      buf = larger;
     }
   }
 
