@@ -274,12 +274,12 @@ final class RocksStore implements Store {
         for (Batch.Op op : batch.ops()) {
           if (op.isDelete()) {
             writeBatch.delete(handle(op.column()), op.key());
-          } else if (op.column() != Column.CHUNKS) {
-            writeBatch.put(handle(op.column()), op.key(), op.value());
-          } else if (op.value().length >= MIN_CHUNK_FILE_BYTES) {
+          } else if (inChunkFile(op)) {
             writeBatch.put(handle(op.column()), op.key(), tagged(REFERENCE, references[chunk++]));
-          } else {
+          } else if (op.column() == Column.CHUNKS) {
             writeBatch.put(handle(op.column()), op.key(), tagged(INLINE, op.value()));
+          } else {
+            writeBatch.put(handle(op.column()), op.key(), op.value());
           }
         }
         db.write(writeOptions, writeBatch);
@@ -306,12 +306,17 @@ final class RocksStore implements Store {
   private byte[][] appendChunks(Batch batch) {
     List<byte[]> large = new ArrayList<>();
     for (Batch.Op op : batch.ops()) {
-      if (!op.isDelete() && op.column() == Column.CHUNKS
-          && op.value().length >= MIN_CHUNK_FILE_BYTES) {
+      if (inChunkFile(op)) {
         large.add(op.value());
       }
     }
     return large.isEmpty() ? new byte[0][] : chunkFiles.append(large);
+  }
+
+  /** Whether {@code op} puts a chunk large enough for the chunk files. */
+  private static boolean inChunkFile(Batch.Op op) {
+    return !op.isDelete() && op.column() == Column.CHUNKS
+        && op.value().length >= MIN_CHUNK_FILE_BYTES;
   }
 
   private static byte[] tagged(byte tag, byte[] payload) {
