@@ -68,8 +68,8 @@ final class SourceSupport {
 
   /**
    * Encodes {@code [fn, value]} for the JSON text {@code json[offset, offset + length)}, straight
-   * from the text
-   * ({@link Chunk#encodeJson}): the bytes {@link #encoded(String, JsonNode)} gives for its tree.
+   * from the text ({@link Chunk#encodeJson}): the bytes {@link #encoded(String, JsonNode)} gives
+   * for its tree.
    *
    * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where: not one JSON
    *     value, duplicate keys, or too large for a chunk

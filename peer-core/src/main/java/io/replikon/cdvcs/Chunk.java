@@ -101,9 +101,10 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
   }
 
   /**
-   * Splits transactions already encoded by {@link #encode} (or {@link #encodeJson}) into chunks of at most 1 MiB, in order,
-   * as {@link #split} does. The encodings are trusted to be canonical {@code [fn, params]} arrays
-   * (only their first byte is checked); peers verify every chunk by its hash, not its contents.
+   * Splits transactions already encoded by {@link #encode} (or {@link #encodeJson}) into chunks
+   * of at most 1 MiB, in order, as {@link #split} does. The encodings are trusted to be canonical
+   * {@code [fn, params]} arrays (only their first byte is checked); peers verify every chunk by
+   * its hash, not its contents.
    *
    * @throws ReplikonException with reason {@code INVALID_INPUT} if one transaction alone does not
    *     fit in a chunk
