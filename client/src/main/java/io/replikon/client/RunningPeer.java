@@ -525,6 +525,12 @@ final class RunningPeer implements Peer, ConnectionHandler {
     }
   }
 
+  /** The transport refused bad input on a connection (and logged it): counted with the rest. */
+  @Override
+  public void refused(Connection connection, Message.ErrorCode code, String reason) {
+    metrics.refusals.incrementAndGet();
+  }
+
   @Override
   public void closed(Connection connection, String reason) {
     ConnectionLink link = links.remove(connection);
@@ -702,6 +708,12 @@ final class RunningPeer implements Peer, ConnectionHandler {
     @Override
     public String describe() {
       return connection.remote();
+    }
+
+    /** The transport hashes every value as it decodes a frame (see ConnectionHandler#received). */
+    @Override
+    public boolean verifiesValues() {
+      return true;
     }
 
     @Override

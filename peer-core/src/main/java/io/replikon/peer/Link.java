@@ -34,4 +34,16 @@ public interface Link {
 
   /** Reads from the other peer again. */
   void resumeReading();
+
+  /**
+   * Returns true if this link has already checked, before handing a message to the engine, that
+   * every inline value of a publish and every whole value in a fetch-reply hashes to its id
+   * ({@link io.replikon.protocol.MessageCodec#decodeVerified}), closing the link on a mismatch.
+   * The engine then does not hash those values again (it still hashes a value it puts together
+   * from slices). A link that cannot promise this returns false, the default, and the engine
+   * checks every value itself.
+   */
+  default boolean verifiesValues() {
+    return false;
+  }
 }

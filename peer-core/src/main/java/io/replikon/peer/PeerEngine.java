@@ -57,6 +57,9 @@ import java.util.Set;
  * batch, the publish is acked, and the new commits are offered to every other link subscribed to
  * the address, never back to the sender. A wrong hash, a value the sender says it lacks, a fetch
  * left unanswered past fetchTimeout (checked on tick): an error, the link closed, nothing stored.
+ * A link may hash values itself as it decodes them (Link.verifiesValues: the transport does, on
+ * its I/O thread); the engine then hashes only the values it puts together from slices, and the
+ * engine's thread, which also writes and syncs the store, is spared the hashing.
  *
  * Grouped syncs. A host that finds several messages of a link waiting hands them over together
  * (receivedAll): each publish they complete is written as above, but the store is synced once at
@@ -557,7 +560,8 @@ public final class PeerEngine {
     }
     p.fresh = preview.newCommits();
     // Inline values are checked on arrival, as fetched ones are: a forgery ends the link at once.
-    p.publish.values().forEach(p::keep);
+    boolean verified = p.from.link.verifiesValues();
+    p.publish.values().forEach((h, v) -> p.keep(h, v, verified));
     if (p.fresh.isEmpty()) {
       finish(a, p, true);
       return;
@@ -886,7 +890,7 @@ public final class PeerEngine {
         return;
       }
       if (s.offset() == 0 && s.bytes().length == s.total()) {
-        keep(s.hash(), s.bytes());
+        keep(s.hash(), s.bytes(), from.link.verifiesValues());
         return;
       }
       if (s.total() > Integer.MAX_VALUE - 16 || s.offset() < 0
@@ -903,15 +907,21 @@ public final class PeerEngine {
       value.filled += s.bytes().length;
       if (value.filled >= value.buffer.length) {
         partial.remove(s.hash());
-        keep(s.hash(), value.buffer);
+        keep(s.hash(), value.buffer, false);
       }
     }
 
-    void keep(Hash hash, byte[] bytes) {
-      Hash actual = Hash.sha256(bytes);
-      if (!actual.equals(hash)) {
-        throw new ReplikonException(ReplikonException.Reason.HASH_MISMATCH,
-            "fetched value " + hash + " hashes to " + actual);
+    /**
+     * Keeps a value of the publish; hashes it first unless the link that delivered it already
+     * did ({@code verified}, see {@link Link#verifiesValues()}).
+     */
+    void keep(Hash hash, byte[] bytes, boolean verified) {
+      if (!verified) {
+        Hash actual = Hash.sha256(bytes);
+        if (!actual.equals(hash)) {
+          throw new ReplikonException(ReplikonException.Reason.HASH_MISMATCH,
+              "fetched value " + hash + " hashes to " + actual);
+        }
       }
       values.put(hash, bytes);
     }

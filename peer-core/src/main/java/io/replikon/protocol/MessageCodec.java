@@ -268,6 +268,41 @@ public final class MessageCodec {
   }
 
   /**
+   * Decodes a frame as {@link #decode(ByteBuffer)} does and checks that every value it carries
+   * hashes to its id: the inline values of a publish and every whole value in a fetch-reply (a
+   * slice from offset 0 that holds the value's total length). Slices of a larger value are not
+   * checked here: only the whole value can be, by whoever puts it together.
+   *
+   * <p>A transport calls this on its I/O thread, so that a peer's engine thread need not hash
+   * what arrives (see {@link io.replikon.peer.Link#verifiesValues()}).
+   *
+   * @throws ReplikonException {@code HASH_MISMATCH} for a value that does not hash to its id
+   *     (naming both), and as {@link #decode(ByteBuffer)}
+   */
+  public static Message decodeVerified(ByteBuffer frame) {
+    Message m = decode(frame);
+    switch (m.kind()) {
+      case PUBLISH -> ((Message.Publish) m).values().forEach(MessageCodec::verify);
+      case FETCH_REPLY -> {
+        for (Message.Slice s : ((Message.FetchReply) m).slices()) {
+          if (!s.isMissing() && s.offset() == 0 && s.bytes().length == s.total()) {
+            verify(s.hash(), s.bytes());
+          }
+        }
+      }
+      case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, ERROR -> { } // no values
+    }
+    return m;
+  }
+
+  private static void verify(Hash id, byte[] value) {
+    Hash actual = Hash.sha256(value);
+    if (!actual.equals(id)) {
+      throw new ReplikonException(Reason.HASH_MISMATCH, "value " + id + " hashes to " + actual);
+    }
+  }
+
+  /**
    * Decodes a frame.
    *
    * @throws ReplikonException {@code TOO_LARGE} for a frame over the limit,

@@ -37,10 +37,16 @@ class PeerEngineTest {
     Message.ErrorReport closedWith;
     boolean closed;
     boolean writable = true;
+    boolean verifiesValues;
 
     @Override
     public boolean isWritable() {
       return writable;
+    }
+
+    @Override
+    public boolean verifiesValues() {
+      return verifiesValues;
     }
 
     @Override
@@ -197,6 +203,27 @@ class PeerEngineTest {
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.HASH_MISMATCH);
     assertThat(store.summary(ADDRESS)).isEmpty();
     assertThat(refusals).hasSize(1);
+  }
+
+  @Test
+  void publish_onALinkThatVerifiesValues_stillHashesAValuePutTogetherFromSlices() {
+    link.verifiesValues = true; // it checks whole values only: halves cannot be checked alone
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    Hash chunk = fetch.hashes().get(0);
+    byte[] forged = h.get(1).chunkValues().get(chunk).clone();
+    forged[forged.length - 1] ^= 1;
+    int half = forged.length / 2;
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, 0, forged.length, java.util.Arrays.copyOf(forged, half))),
+        false));
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, half, forged.length,
+            java.util.Arrays.copyOfRange(forged, half, forged.length))), true));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.HASH_MISMATCH);
+    assertThat(store.summary(ADDRESS)).isEmpty();
   }
 
   @Test

@@ -75,6 +75,48 @@ class MessageCodecTest {
         .extracting(e -> ((ReplikonException) e).reason()).isEqualTo(Reason.TOO_LARGE);
   }
 
+  @Test
+  void decodeVerified_valuesThatHashToTheirIds_areDelivered() {
+    byte[] one = bytes(5_000, 1);
+    byte[] two = bytes(300, 2);
+    Message publish = new Message.Publish(1, A, List.of(new Update.Entry(Hash.sha256(one),
+        List.of())), Set.of(Hash.sha256(one)), Map.of(Hash.sha256(one), one,
+        Hash.sha256(two), two));
+    Message reply = new Message.FetchReply(2, 1, List.of(
+        new Message.Slice(Hash.sha256(one), 0, one.length, one),
+        new Message.Slice(H1, 0, -1, new byte[0])), true);
+    for (Message m : List.of(publish, reply)) {
+      byte[] frame = MessageCodec.encode(m);
+      assertThat(MessageCodec.encode(MessageCodec.decodeVerified(java.nio.ByteBuffer.wrap(frame))))
+          .isEqualTo(frame);
+    }
+  }
+
+  @Test
+  void decodeVerified_aValueThatDoesNotHashToItsId_isAHashMismatch() {
+    byte[] forged = bytes(5_000, 3);
+    Message publish = new Message.Publish(1, A, List.of(new Update.Entry(H1, List.of())),
+        Set.of(H1), Map.of(H1, forged));
+    Message reply = new Message.FetchReply(2, 1, List.of(
+        new Message.Slice(H1, 0, forged.length, forged)), true);
+    for (Message m : List.of(publish, reply)) {
+      assertThatThrownBy(() -> MessageCodec.decodeVerified(
+          java.nio.ByteBuffer.wrap(MessageCodec.encode(m))))
+          .isInstanceOf(ReplikonException.class)
+          .hasMessageContaining(H1.toString()).hasMessageContaining(Hash.sha256(forged).toString())
+          .extracting(e -> ((ReplikonException) e).reason()).isEqualTo(Reason.HASH_MISMATCH);
+    }
+  }
+
+  @Test
+  void decodeVerified_aSliceOfALargerValue_isLeftToWhoeverPutsItTogether() {
+    byte[] value = bytes(5_000, 4);
+    Message reply = new Message.FetchReply(2, 1, List.of(new Message.Slice(Hash.sha256(value),
+        1_000, value.length, java.util.Arrays.copyOfRange(value, 1_000, 2_000))), false);
+    assertThat(MessageCodec.decodeVerified(java.nio.ByteBuffer.wrap(MessageCodec.encode(reply))))
+        .isEqualTo(reply);
+  }
+
   static byte[] bytes(int n, int seed) {
     byte[] b = new byte[n];
     new java.util.Random(seed).nextBytes(b);

@@ -1,13 +1,14 @@
 package io.replikon.transport;
 
 import io.replikon.protocol.Message;
+import io.replikon.protocol.Message.ErrorCode;
 
 /**
  * What a peer does with its connections; the transport calls it.
  *
  * <p>All calls for one connection come on that connection's I/O thread, one at a time, in order:
- * {@link #opened} first, then any {@link #received} and {@link #writabilityChanged}, then exactly
- * one {@link #closed}. Calls for different connections may come concurrently on different
+ * {@link #opened} first, then any {@link #received} and {@link #writabilityChanged} (and at most
+ * one {@link #refused}), then exactly one {@link #closed}. Calls for different connections may come concurrently on different
  * threads, so implementations must be thread-safe. <b>No method may block</b>: it would stall
  * every connection sharing the thread. An exception thrown by a method closes that connection
  * with an {@code internal} error.
@@ -18,7 +19,10 @@ public interface ConnectionHandler {
 
   /**
    * A message arrived. Frames that are not well-formed messages never get here: the transport
-   * answers them with an error and closes the connection.
+   * answers them with an error and closes the connection. Nor do messages carrying a value that
+   * does not hash to its id: the transport checks every inline value of a publish and every whole
+   * value in a fetch-reply ({@code MessageCodec.decodeVerified}) and answers a mismatch with a
+   * {@code hash-mismatch} error and a close.
    */
   void received(Connection connection, Message message);
 
@@ -30,6 +34,14 @@ public interface ConnectionHandler {
    * Does nothing by default.
    */
   default void writabilityChanged(Connection connection, boolean writable) {}
+
+  /**
+   * The transport is closing the connection for bad input it found itself (a frame that is not a
+   * well-formed message, a value that does not hash to its id, a frame over the limit), after
+   * answering {@code code} and logging one line; {@link #closed} follows. For counting: does
+   * nothing by default.
+   */
+  default void refused(Connection connection, ErrorCode code, String reason) {}
 
   /**
    * The connection is closed, for the reason given (a sentence for logs). Called exactly once

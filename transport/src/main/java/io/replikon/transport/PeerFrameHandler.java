@@ -189,12 +189,14 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     }
     Message message;
     try {
-      message = MessageCodec.decode(content.nioBufferCount() == 1
+      // Values are hashed here, on the I/O thread, not on the peer's engine thread.
+      message = MessageCodec.decodeVerified(content.nioBufferCount() == 1
           ? content.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(content)));
     } catch (ReplikonException e) {
       ErrorCode code = switch (e.reason()) {
         case PROTOCOL -> ErrorCode.UNKNOWN_KIND;
         case TOO_LARGE -> ErrorCode.TOO_LARGE;
+        case HASH_MISMATCH -> ErrorCode.HASH_MISMATCH;
         default -> ErrorCode.MALFORMED;
       };
       reject(code, Failures.describe(e), NettyConnection.statusOf(code));
@@ -252,6 +254,11 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     // The text may quote what the peer sent (an unknown kind): keep it short and on one line.
     String message = Failures.oneLine(text);
     LOG.warn("{} {}: closing: {}: {}", side, connection, code.wireName(), message);
+    try {
+      handler.refused(connection, code, message);
+    } catch (RuntimeException e) {
+      LOG.error("{} {}: the connection handler failed in refused", side, connection, e);
+    }
     connection.closeWith(
         new Message.ErrorReport(NettyConnection.TRANSPORT_MESSAGE_ID, 0, code, message), status,
         code.wireName() + ": " + message);

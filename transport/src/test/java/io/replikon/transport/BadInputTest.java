@@ -108,6 +108,17 @@ class BadInputTest {
   }
 
   @Test
+  void receive_publishWithAValueThatDoesNotHashToItsId_answersHashMismatchAndCloses()
+      throws Exception {
+    Message.Publish honest = (Message.Publish) Samples.of(Message.Kind.PUBLISH);
+    Message.Publish forged = new Message.Publish(honest.id(), honest.address(), honest.commits(),
+        honest.heads(), java.util.Map.of(Samples.H2, "not two".getBytes(StandardCharsets.UTF_8)));
+    String reason = sendBad(ErrorCode.HASH_MISMATCH,
+        binary(io.replikon.protocol.MessageCodec.encode(forged)));
+    assertThat(reason).startsWith("hash-mismatch: ").contains(Samples.H2.toString());
+  }
+
+  @Test
   void receive_frameOverTheLimit_closesWithTooLarge() throws Exception {
     byte[] big = new byte[100 * 1024];
     new Random(3).nextBytes(big);

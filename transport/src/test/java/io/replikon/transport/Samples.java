@@ -17,8 +17,11 @@ import java.util.UUID;
 final class Samples {
   private static final Address ADDRESS =
       new Address("alice@example.org", UUID.fromString("6c8f3f0e-6a3e-4bde-9d62-3f0d4c1a2b3c"));
-  private static final Hash H1 = Hash.sha256("one".getBytes(StandardCharsets.UTF_8));
-  private static final Hash H2 = Hash.sha256("two".getBytes(StandardCharsets.UTF_8));
+  private static final byte[] V1 = "one".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] V2 = "two".getBytes(StandardCharsets.UTF_8);
+  /** Ids of V1 and V2: values travel under their hashes (the transport checks them). */
+  static final Hash H1 = Hash.sha256(V1);
+  static final Hash H2 = Hash.sha256(V2);
 
   private Samples() {}
 
@@ -31,11 +34,11 @@ final class Samples {
           List.of(new Message.Interest(ADDRESS, Set.of(H1))));
       case SUBSCRIBE_ACK -> new Message.SubscribeAck(3, 2, List.of(ADDRESS));
       case PUBLISH -> new Message.Publish(4, ADDRESS, List.of(new Update.Entry(H2, List.of(H1))),
-          Set.of(H2), Map.of(H2, new byte[] {1, 2, 3}));
+          Set.of(H2), Map.of(H2, V2.clone()));
       case PUBLISH_ACK -> new Message.PublishAck(5, 4, ADDRESS, Set.of(H2));
       case FETCH -> new Message.Fetch(6, List.of(H1, H2));
       case FETCH_REPLY -> new Message.FetchReply(7, 6, List.of(
-          new Message.Slice(H1, 0, 3, new byte[] {4, 5, 6}),
+          new Message.Slice(H1, 0, V1.length, V1.clone()),
           new Message.Slice(H2, 0, -1, new byte[0])), true);
       case ERROR -> new Message.ErrorReport(8, 7, ErrorCode.HASH_MISMATCH, "bad hash");
     };
@@ -50,6 +53,7 @@ final class Samples {
   static Message bulky(long id, int bytes, Random random) {
     byte[] b = new byte[bytes];
     random.nextBytes(b);
-    return new Message.FetchReply(id, 0, List.of(new Message.Slice(H1, 0, bytes, b)), false);
+    return new Message.FetchReply(id, 0, List.of(new Message.Slice(Hash.sha256(b), 0, bytes, b)),
+        false);
   }
 }
