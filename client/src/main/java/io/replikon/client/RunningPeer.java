@@ -676,8 +676,17 @@ final class RunningPeer implements Peer, ConnectionHandler {
     final java.util.Queue<Message> inbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final java.util.concurrent.atomic.AtomicBoolean drainScheduled =
         new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile boolean engineSuspended;
-    private volatile boolean queueSuspended;
+    /*
+     * Two reasons to stop reading, set from two threads: the engine's (its publish queue is full,
+     * engine thread) and the task queue's (too many messages handed over, I/O thread; cleared on
+     * the engine thread). Reading is suspended while either holds. Both flags and the socket's
+     * state change under this link's lock, so the last call to the connection always matches the
+     * flags: a resume racing a suspend cannot leave the socket reading with a reason to stop, or
+     * stopped with none (which would stall the link for good).
+     */
+    private boolean engineSuspended;
+    private boolean queueSuspended;
+    private boolean reading = true;
 
     ConnectionLink(long id, Connection connection) {
       this.id = id;
@@ -686,16 +695,35 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     void handedOver() {
       if (pending.incrementAndGet() == HIGH_WATER) {
-        queueSuspended = true;
-        connection.suspendReading();
+        setQueueSuspended(true);
       }
     }
 
     void handled() {
-      if (pending.decrementAndGet() == LOW_WATER && queueSuspended) {
-        queueSuspended = false;
-        if (!engineSuspended) {
+      if (pending.decrementAndGet() == LOW_WATER) {
+        setQueueSuspended(false);
+      }
+    }
+
+    private synchronized void setQueueSuspended(boolean suspended) {
+      queueSuspended = suspended;
+      applyReading();
+    }
+
+    private synchronized void setEngineSuspended(boolean suspended) {
+      engineSuspended = suspended;
+      applyReading();
+    }
+
+    /** Makes the socket read, or not, as the flags say; only changes are passed on. */
+    private void applyReading() {
+      boolean read = !engineSuspended && !queueSuspended;
+      if (read != reading) {
+        reading = read;
+        if (read) {
           connection.resumeReading();
+        } else {
+          connection.suspendReading();
         }
       }
     }
@@ -737,16 +765,12 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void suspendReading() {
-      engineSuspended = true;
-      connection.suspendReading();
+      setEngineSuspended(true);
     }
 
     @Override
     public void resumeReading() {
-      engineSuspended = false;
-      if (!queueSuspended) {
-        connection.resumeReading();
-      }
+      setEngineSuspended(false);
     }
   }
 }
