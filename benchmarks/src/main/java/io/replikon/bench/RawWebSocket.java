@@ -33,10 +33,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The raw ceiling for {@link ReplicationThroughput}: a minimal Netty WebSocket sink on loopback and
- * a client that streams binary frames into it, nothing else (no encoding, hashing or storage). The
- * sink counts payload bytes and answers one small frame once it has them all; the client keeps at
- * most {@code window} frames written and not yet flushed to the socket (like replikon's 8
+ * The raw ceiling for {@link ReplicationThroughput}: a minimal Netty WebSocket server on loopback
+ * and a client that streams binary frames to it, nothing else (no encoding, hashing or storage).
+ * The server is either an <b>echo</b> (it writes every frame back, pausing its reads while its
+ * socket is full; the client counts what comes back), as the issue describes the baseline, or a
+ * <b>sink</b> (it counts payload bytes and answers one small frame once it has them all): each
+ * byte crosses the socket twice in the first and once in the second. The client keeps at most
+ * {@code window} frames written and not yet flushed to the socket (like replikon's 8
  * unacknowledged publishes). Same pipeline elements as the replikon transport (aggregators, the
  * same write-buffer water marks, TCP_NODELAY), optionally with permessage-deflate, which the
  * replikon transport negotiates by default.
@@ -46,14 +49,26 @@ final class RawWebSocket {
   private static final WriteBufferWaterMark WATER_MARK =
       new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
 
+  /**
+   * How to stream.
+   *
+   * @param frameBytes payload bytes a frame
+   * @param window frames written and not yet flushed, at most
+   * @param deflate whether to negotiate permessage-deflate
+   * @param echo whether the server writes every frame back (else it only counts)
+   */
+  record Run(int frameBytes, int window, boolean deflate, boolean echo) {}
+
   private RawWebSocket() {}
 
   /**
-   * Streams {@code totalBytes} taken from {@code payload} (cycled) in frames of {@code frameBytes}
-   * and returns the seconds from the first write to the sink's answer that it has everything.
+   * Streams {@code totalBytes} taken from {@code payload} (cycled) and returns the seconds from
+   * the first write until the client has every byte back (echo) or the sink's answer that it has
+   * them all.
    */
-  static double stream(byte[] payload, long totalBytes, int frameBytes, int window,
-      boolean deflate) throws Exception {
+  static double stream(byte[] payload, long totalBytes, Run run) throws Exception {
+    int frameBytes = run.frameBytes();
+    boolean deflate = run.deflate();
     EventLoopGroup boss = new NioEventLoopGroup(1);
     EventLoopGroup serverIo = new NioEventLoopGroup(1);
     EventLoopGroup clientIo = new NioEventLoopGroup(1);
@@ -80,11 +95,26 @@ final class RawWebSocket {
 
                 @Override
                 protected void channelRead0(ChannelHandlerContext ctx, BinaryWebSocketFrame f) {
+                  if (run.echo()) {
+                    ctx.writeAndFlush(new BinaryWebSocketFrame(f.content().retain()));
+                    if (!ctx.channel().isWritable()) {
+                      ctx.channel().config().setAutoRead(false);
+                    }
+                    return;
+                  }
                   received += f.content().readableBytes();
                   if (received >= totalBytes) {
                     ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(
                         new byte[] {1})));
                   }
+                }
+
+                @Override
+                public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                  if (ctx.channel().isWritable()) {
+                    ctx.channel().config().setAutoRead(true);
+                  }
+                  ctx.fireChannelWritabilityChanged();
                 }
               });
             }
@@ -120,16 +150,21 @@ final class RawWebSocket {
                   ctx.fireUserEventTriggered(evt);
                 }
 
+                long echoed;
+
                 @Override
                 protected void channelRead0(ChannelHandlerContext ctx, BinaryWebSocketFrame f) {
-                  done.complete(null);
+                  echoed += f.content().readableBytes();
+                  if (!run.echo() || echoed >= totalBytes) {
+                    done.complete(null);
+                  }
                 }
               });
             }
           })
           .connect("127.0.0.1", port).sync().channel();
       handshake.get(10, TimeUnit.SECONDS);
-      Semaphore inFlight = new Semaphore(window);
+      Semaphore inFlight = new Semaphore(run.window());
       long start = System.nanoTime();
       long sent = 0;
       int offset = 0;
