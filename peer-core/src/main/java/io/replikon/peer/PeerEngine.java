@@ -256,7 +256,7 @@ public final class PeerEngine {
         case PUBLISH_ACK -> onPublishAck(l, (Message.PublishAck) message);
         case FETCH -> onFetch(l, (Message.Fetch) message);
         case FETCH_REPLY -> onFetchReply(l, (Message.FetchReply) message);
-        case ERROR -> events.errorReceived(link, (Message.ErrorReport) message);
+        case ERROR -> onError(l, (Message.ErrorReport) message);
       }
     } catch (ReplikonException e) {
       switch (e.reason()) {
@@ -378,8 +378,29 @@ public final class PeerEngine {
     }
   }
 
+  /**
+   * Reports an error the other peer sent. A {@code forbidden} answer to one of our publishes (a
+   * client that does not replicate the address) ends that publish as an ack would, and the address
+   * is no longer offered on the link: otherwise each such publish would hold a place of the
+   * unacknowledged window for good, and the link would stall.
+   */
+  private void onError(LinkState l, Message.ErrorReport error) {
+    events.errorReceived(l.link, error);
+    Address refused = error.code() == ErrorCode.FORBIDDEN ? l.sentPublishes.remove(error.re())
+        : null;
+    if (refused != null) {
+      l.unacked--;
+      l.theySubscribed.remove(refused);
+      l.outbox.remove(refused);
+      l.answerDue.remove(refused);
+      for (Address a : new ArrayList<>(l.theySubscribed)) {
+        sendTo(l, a);
+      }
+    }
+  }
+
   private void onPublishAck(LinkState l, Message.PublishAck ack) {
-    if (l.unacked > 0) {
+    if (l.sentPublishes.remove(ack.re()) != null) {
       l.unacked--;
     }
     l.known.computeIfAbsent(ack.address(), k -> new LinkedHashSet<>()).addAll(ack.heads());
@@ -719,8 +740,7 @@ public final class PeerEngine {
             : CommitWalk.missing(a.cdvcs.graph(), a.cdvcs.heads(), known);
         if (missing.isEmpty()) {
           if (l.answerDue.remove(address)) {
-            l.unacked++;
-            l.link.send(new Message.Publish(l.nextId(), address, List.of(), a.cdvcs.heads(),
+            send(l, new Message.Publish(l.nextId(), address, List.of(), a.cdvcs.heads(),
                 Map.of()));
           }
           return;
@@ -731,6 +751,13 @@ public final class PeerEngine {
       l.answerDue.remove(address);
       publishBatch(l, a, outbox);
     }
+  }
+
+  /** Sends a publish and counts it unacknowledged until its ack (or a forbidden answer). */
+  private static void send(LinkState l, Message.Publish publish) {
+    l.unacked++;
+    l.sentPublishes.put(publish.id(), publish.address());
+    l.link.send(publish);
   }
 
   /**
@@ -793,8 +820,7 @@ public final class PeerEngine {
     if (entries.isEmpty()) {
       return;
     }
-    l.unacked++;
-    l.link.send(new Message.Publish(l.nextId(), a.address, entries, a.cdvcs.heads(), values));
+    send(l, new Message.Publish(l.nextId(), a.address, entries, a.cdvcs.heads(), values));
   }
 
   /** Returns a stored value, from the recently stored ones if it is there, or null. */
@@ -954,6 +980,8 @@ public final class PeerEngine {
     Message.Hello hello;
     long lastId;
     int unacked;
+    /** Publishes sent and not yet acknowledged: id to address. */
+    final Map<Long, Address> sentPublishes = new HashMap<>();
     int queued;
     boolean suspended;
     final Set<Address> theySubscribed = new LinkedHashSet<>();

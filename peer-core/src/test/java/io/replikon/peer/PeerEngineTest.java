@@ -289,6 +289,35 @@ class PeerEngineTest {
   }
 
   @Test
+  void publish_answeredForbidden_freesItsPlaceInTheWindow_andTheAddressIsNoLongerOffered() {
+    int window = EngineConfig.defaults("x", Role.SERVER).maxUnackedPublishes();
+    List<Message.Interest> interests = new ArrayList<>();
+    for (int i = 0; i <= window; i++) {
+      Address a = new Address("alice", new UUID(9, i));
+      engine.submit(Cdvcs.create(a, "alice", 1));
+      interests.add(new Message.Interest(a, Set.of()));
+    }
+    hello();
+    link.sent.clear();
+    engine.received(link, new Message.Subscribe(++ids, interests));
+    List<Message.Publish> first = link.of(Message.Kind.PUBLISH);
+    assertThat(first).as("a full window").hasSize(window);
+    link.sent.clear();
+    for (Message.Publish p : first) {
+      engine.received(link, new Message.ErrorReport(++ids, p.id(), ErrorCode.FORBIDDEN,
+          "this client does not replicate " + p.address()));
+    }
+    List<Message.Publish> next = link.of(Message.Kind.PUBLISH);
+    assertThat(next).as("the last address, once the refusals freed the window").hasSize(1);
+    assertThat(next.get(0).address()).isEqualTo(interests.get(window).address());
+    // a refused address is not offered again when it changes
+    Address refused = first.get(0).address();
+    link.sent.clear();
+    engine.submit(engine.state(refused).orElseThrow().transact(List.of(tx("later")), "alice", 2));
+    assertThat(link.<Message.Publish>of(Message.Kind.PUBLISH)).isEmpty();
+  }
+
+  @Test
   void subscribe_byAPeerThatLacksNothing_isAnsweredWithAnEmptyPublish() {
     engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
     Set<Hash> heads = engine.state(ADDRESS).orElseThrow().heads();
