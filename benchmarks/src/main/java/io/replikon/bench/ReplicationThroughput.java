@@ -1,6 +1,7 @@
 package io.replikon.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Chunk;
@@ -14,6 +15,7 @@ import io.replikon.value.Hash;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -46,6 +48,9 @@ import java.util.stream.Stream;
  *       (polled every 2 ms).
  *   <li><b>catch-up</b>: then a second, empty client connects and subscribes. Time from its start
  *       to heads equal.
+ *   <li><b>live, from JSON text</b>: the same on a fourth address, the producer (this thread)
+ *       holding each tweet as JSON text and encoding it with {@code Chunk.encodeJson} (the
+ *       collector's path; the same bytes as the trees give, checked at the start).
  *   <li><b>live, chunks encoded beforehand</b>: the same on a third address, with every commit's
  *       chunks made by {@code Chunk.split} before the clock starts and committed with
  *       {@code transact(address, chunks, checkpoint)}, as the collector does: replication without
@@ -68,6 +73,7 @@ public final class ReplicationThroughput {
       Durability.valueOf(System.getProperty("durability", "BATCH"));
 
   private static final int POOL = 5_000;
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(180);
 
   private ReplicationThroughput() {}
@@ -88,6 +94,14 @@ public final class ReplicationThroughput {
       first.write(CanonicalCbor.encode(t.toValue()));
     }
     byte[] payload = first.toByteArray();
+    List<byte[]> fromText = new ArrayList<>();
+    for (long n = 0; n < perCommit; n++) {
+      byte[] json = tweetJson(n, JSON.writeValueAsBytes(pool.get((int) (n % POOL))));
+      fromText.add(Chunk.encodeJson("tweet", json, 0, json.length));
+    }
+    if (!Chunk.splitEncoded(fromText).equals(Chunk.split(transactions(pool, 0, perCommit)))) {
+      throw new IllegalStateException("JSON text and trees give different chunks");
+    }
     long totalBytes = (long) payload.length * commits;
     System.out.printf("%,d commits x %,d tweets = %,d tweets, %.1f MB of encoded transactions "
         + "(%,d B a tweet)%n", commits, perCommit, tweets, totalBytes / 1e6,
@@ -105,7 +119,8 @@ public final class ReplicationThroughput {
       // (without it the JIT compiler took up to a third of the CPU in the later phases).
       int warmCommits = Math.min(commits, Math.max(10, commits / 4));
       System.out.printf("warm-up: every phase with %,d commits%n", warmCommits);
-      run(server, live, pool, warmCommits, perCommit, (long) commits * perCommit, "warm-up ");
+      // numbered past every tweet of the measured pass, so that no chunk is already stored
+      run(server, live, pool, warmCommits, perCommit, 3L * commits * perCommit, "warm-up ");
       System.out.println("measured:");
       f = run(server, live, pool, commits, perCommit, 0, "");
     } finally {
@@ -140,6 +155,7 @@ public final class ReplicationThroughput {
     row("replikon live: until the subscriber has all", f.live(), tweets, totalBytes, rawRate);
     row("replikon live, chunks encoded beforehand", f.preEncoded(), tweets, totalBytes,
         rawRate);
+    row("replikon live, from JSON text (encodeJson)", f.fromJson(), tweets, totalBytes, rawRate);
     row("replikon catch-up: new subscriber", f.catchUp(), tweets, totalBytes, rawRate);
     row("Chunk.split alone (encode + hash), 1 thread", encodeSeconds, tweets, totalBytes,
         rawRate);
@@ -148,16 +164,18 @@ public final class ReplicationThroughput {
     row("raw Netty WebSocket echo + permessage-deflate", deflateSeconds, tweets, totalBytes,
         rawRate);
     System.out.printf("%ntarget: 50,000 tweets/s sustained (live: %s, live pre-encoded: %s,"
-        + " catch-up: %s)%n", met(tweets / f.live()), met(tweets / f.preEncoded()),
-        met(tweets / f.catchUp()));
+        + " live from JSON text: %s, catch-up: %s)%n", met(tweets / f.live()),
+        met(tweets / f.preEncoded()), met(tweets / f.fromJson()), met(tweets / f.catchUp()));
     System.out.printf("replikon / raw echo, target 0.5: live %.2f, live pre-encoded %.2f,"
-        + " catch-up %.2f (against the one-way sink: %.2f, %.2f, %.2f)%n",
-        rawSeconds / f.live(), rawSeconds / f.preEncoded(), rawSeconds / f.catchUp(),
-        sinkSeconds / f.live(), sinkSeconds / f.preEncoded(), sinkSeconds / f.catchUp());
+        + " from JSON %.2f, catch-up %.2f (against the one-way sink: %.2f, %.2f, %.2f, %.2f)%n",
+        rawSeconds / f.live(), rawSeconds / f.preEncoded(), rawSeconds / f.fromJson(),
+        rawSeconds / f.catchUp(), sinkSeconds / f.live(), sinkSeconds / f.preEncoded(),
+        sinkSeconds / f.fromJson(), sinkSeconds / f.catchUp());
   }
 
   /** Seconds of each replikon phase of one pass. */
-  private record Figures(double accept, double live, double preEncoded, double catchUp) {}
+  private record Figures(double accept, double live, double preEncoded, double fromJson,
+      double catchUp) {}
 
   /**
    * One pass of the replikon phases, each on a new address: live (the server encodes the
@@ -215,6 +233,38 @@ public final class ReplicationThroughput {
     printCpu(label + "live, chunks encoded beforehand", cpu0, preEncoded);
     chunks = null;
 
+    // The same again with the producer holding JSON text, as the collector does: each tweet's
+    // text encoded straight to canonical CBOR (Chunk.encodeJson) on this thread, while earlier
+    // commits replicate.
+    Address text = createAndSubscribe(server, live);
+    List<byte[]> poolJson = new ArrayList<>(pool.size());
+    for (JsonNode t : pool) {
+      poolJson.add(JSON.writeValueAsBytes(t));
+    }
+    profile = PhaseProfile.start(label + "replication-from-json");
+    start = System.nanoTime();
+    cpu0 = CollectorThroughput.cpu();
+    for (int c = 0; c < commits; c++) {
+      long first = firstSeq + (long) (2 * commits + c) * perCommit;
+      List<byte[]> encoded = new ArrayList<>(perCommit);
+      for (long n = first; n < first + perCommit; n++) {
+        byte[] json = tweetJson(n, poolJson.get((int) (n % poolJson.size())));
+        encoded.add(Chunk.encodeJson("tweet", json, 0, json.length));
+      }
+      inFlight.add(server.transact(text, Chunk.splitEncoded(encoded),
+          new Checkpoint("bench", ByteBuffer.allocate(4).putInt(c).array())));
+      if (inFlight.size() >= IN_FLIGHT) {
+        inFlight.poll().get(60, TimeUnit.SECONDS);
+      }
+    }
+    while (!inFlight.isEmpty()) {
+      inFlight.poll().get(60, TimeUnit.SECONDS);
+    }
+    waitForHeads(live, text, server.heads(text).get());
+    double fromJson = (System.nanoTime() - start) / 1e9;
+    profile.close();
+    printCpu(label + "live, from JSON text", cpu0, fromJson);
+
     // A new, empty peer subscribes to the first address and catches up.
     Path catchUpDir = Files.createTempDirectory("replikon-bench-catchup");
     try {
@@ -229,10 +279,19 @@ public final class ReplicationThroughput {
       double catchUp = (System.nanoTime() - start) / 1e9;
       profile.close();
       printCpu(label + "catch-up", cpu0, catchUp);
-      return new Figures(accept, liveSeconds, preEncoded, catchUp);
+      return new Figures(accept, liveSeconds, preEncoded, fromJson, catchUp);
     } finally {
       delete(catchUpDir);
     }
+  }
+
+  /** The text {@code {"seq":n,"tweet":...}} of one transaction's parameters. */
+  private static byte[] tweetJson(long seq, byte[] tweet) {
+    byte[] head = ("{\"seq\":" + seq + ",\"tweet\":").getBytes(StandardCharsets.US_ASCII);
+    byte[] out = Arrays.copyOf(head, head.length + tweet.length + 1);
+    System.arraycopy(tweet, 0, out, head.length, tweet.length);
+    out[out.length - 1] = '}';
+    return out;
   }
 
   /** A new address on the server, with {@code client} subscribed and in sync. */
