@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -209,29 +210,10 @@ public final class ReplicationThroughput {
 
     // The same again with the chunks encoded beforehand, as a collector hands them over.
     Address pre = createAndSubscribe(server, live);
-    List<List<Chunk>> chunks = new ArrayList<>(commits);
-    for (int c = 0; c < commits; c++) {
-      chunks.add(Chunk.split(transactions(pool, firstSeq + (long) (commits + c) * perCommit,
-          perCommit)));
-    }
-    profile = PhaseProfile.start(label + "replication-pre-encoded");
-    start = System.nanoTime();
-    cpu0 = CollectorThroughput.cpu();
-    for (int c = 0; c < commits; c++) {
-      inFlight.add(server.transact(pre, chunks.get(c),
-          new Checkpoint("bench", ByteBuffer.allocate(4).putInt(c).array())));
-      if (inFlight.size() >= IN_FLIGHT) {
-        inFlight.poll().get(60, TimeUnit.SECONDS);
-      }
-    }
-    while (!inFlight.isEmpty()) {
-      inFlight.poll().get(60, TimeUnit.SECONDS);
-    }
-    waitForHeads(live, pre, server.heads(pre).get());
-    double preEncoded = (System.nanoTime() - start) / 1e9;
-    profile.close();
-    printCpu(label + "live, chunks encoded beforehand", cpu0, preEncoded);
-    chunks = null;
+    // (the list is held by the method reference alone, so it goes once the phase is over)
+    double preEncoded = replicate(server, live, pre, commits,
+        splitBeforehand(pool, firstSeq + (long) commits * perCommit, commits, perCommit)::get,
+        label + "live, chunks encoded beforehand");
 
     // The same again with the producer holding JSON text, as the collector does: each tweet's
     // text encoded straight to canonical CBOR (Chunk.encodeJson) on this thread, while earlier
@@ -241,29 +223,15 @@ public final class ReplicationThroughput {
     for (JsonNode t : pool) {
       poolJson.add(JSON.writeValueAsBytes(t));
     }
-    profile = PhaseProfile.start(label + "replication-from-json");
-    start = System.nanoTime();
-    cpu0 = CollectorThroughput.cpu();
-    for (int c = 0; c < commits; c++) {
+    double fromJson = replicate(server, live, text, commits, c -> {
       long first = firstSeq + (long) (2 * commits + c) * perCommit;
       List<byte[]> encoded = new ArrayList<>(perCommit);
       for (long n = first; n < first + perCommit; n++) {
         byte[] json = tweetJson(n, poolJson.get((int) (n % poolJson.size())));
         encoded.add(Chunk.encodeJson("tweet", json, 0, json.length));
       }
-      inFlight.add(server.transact(text, Chunk.splitEncoded(encoded),
-          new Checkpoint("bench", ByteBuffer.allocate(4).putInt(c).array())));
-      if (inFlight.size() >= IN_FLIGHT) {
-        inFlight.poll().get(60, TimeUnit.SECONDS);
-      }
-    }
-    while (!inFlight.isEmpty()) {
-      inFlight.poll().get(60, TimeUnit.SECONDS);
-    }
-    waitForHeads(live, text, server.heads(text).get());
-    double fromJson = (System.nanoTime() - start) / 1e9;
-    profile.close();
-    printCpu(label + "live, from JSON text", cpu0, fromJson);
+      return Chunk.splitEncoded(encoded);
+    }, label + "live, from JSON text");
 
     // A new, empty peer subscribes to the first address and catches up.
     Path catchUpDir = Files.createTempDirectory("replikon-bench-catchup");
@@ -283,6 +251,45 @@ public final class ReplicationThroughput {
     } finally {
       delete(catchUpDir);
     }
+  }
+
+  /**
+   * Commits {@code commits} commits of the chunks {@code chunksOf} gives (called on this thread,
+   * inside the timed loop) to {@code address} at the server, {@code IN_FLIGHT} at a time, and
+   * returns the seconds until {@code subscriber} has them all; prints the phase's CPU time and
+   * profiles it as {@code phase}.
+   */
+  private static double replicate(Peer server, Peer subscriber, Address address, int commits,
+      IntFunction<List<Chunk>> chunksOf, String phase) throws Exception {
+    PhaseProfile profile = PhaseProfile.start("replication-" + phase);
+    long start = System.nanoTime();
+    long cpu0 = CollectorThroughput.cpu();
+    Deque<CompletableFuture<Hash>> inFlight = new ArrayDeque<>();
+    for (int c = 0; c < commits; c++) {
+      inFlight.add(server.transact(address, chunksOf.apply(c),
+          new Checkpoint("bench", ByteBuffer.allocate(4).putInt(c).array())));
+      if (inFlight.size() >= IN_FLIGHT) {
+        inFlight.poll().get(60, TimeUnit.SECONDS);
+      }
+    }
+    while (!inFlight.isEmpty()) {
+      inFlight.poll().get(60, TimeUnit.SECONDS);
+    }
+    waitForHeads(subscriber, address, server.heads(address).get());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    profile.close();
+    printCpu(phase, cpu0, seconds);
+    return seconds;
+  }
+
+  /** The chunks of {@code commits} commits of tweets numbered from {@code firstSeq}. */
+  private static List<List<Chunk>> splitBeforehand(List<JsonNode> pool, long firstSeq,
+      int commits, int perCommit) {
+    List<List<Chunk>> chunks = new ArrayList<>(commits);
+    for (int c = 0; c < commits; c++) {
+      chunks.add(Chunk.split(transactions(pool, firstSeq + (long) c * perCommit, perCommit)));
+    }
+    return chunks;
   }
 
   /** The text {@code {"seq":n,"tweet":...}} of one transaction's parameters. */
