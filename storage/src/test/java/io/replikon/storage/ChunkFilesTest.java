@@ -125,6 +125,32 @@ class ChunkFilesTest {
     }
   }
 
+  /** {@code n} padded as a forced append on this file system pads it. */
+  long padded(long n) {
+    int unit;
+    try (ChunkFiles probe = ChunkFiles.open(temp.resolve("probe"), true)) {
+      unit = probe.alignment();
+    }
+    return (n + unit - 1) / unit * unit;
+  }
+
+  @Test
+  void append_forced_startsEveryAppendOnABlock_andReadsBackEveryValue() {
+    try (ChunkFiles files = ChunkFiles.open(temp, true)) {
+      int unit = files.alignment();
+      List<byte[]> values = List.of(random(5_000, 1), random(1, 2), random(70_001, 3));
+      List<byte[]> references = new ArrayList<>();
+      for (byte[] v : values) {
+        references.add(files.append(List.of(v))[0]);
+      }
+      for (int i = 0; i < values.size(); i++) {
+        long offset = java.nio.ByteBuffer.wrap(references.get(i)).getLong(4);
+        assertThat(offset % unit).as("offset of value %d", i).isZero();
+        assertThat(files.read(references.get(i))).isEqualTo(values.get(i));
+      }
+    }
+  }
+
   @Test
   void chunks_bytesACrashLeftAfterTheLastReference_areNeverRead_andAppendsGoAfterThem()
       throws IOException {
@@ -145,7 +171,9 @@ class ChunkFilesTest {
       assertThat(store.get(Column.CHUNKS, key(2))).hasValueSatisfying(
           v -> assertThat(v).isEqualTo(after));
     }
-    assertThat(Files.size(segment(dir, 1))).isEqualTo(50_000 + 12_345 + 50_000);
+    // each append is padded to the block of direct appends (1 for buffered ones)
+    assertThat(Files.size(segment(dir, 1)))
+        .isEqualTo(padded(padded(50_000) + 12_345) + padded(50_000));
   }
 
   @Test
@@ -164,11 +192,12 @@ class ChunkFilesTest {
       references.add(pair[0]);
       references.add(pair[1]);
     }
-    // 3 + 3 + 1 of 30,000 B, then the pair of 60,000 B together in a segment of their own
-    assertThat(Files.size(segment(temp, 1))).isEqualTo(90_000);
-    assertThat(Files.size(segment(temp, 2))).isEqualTo(90_000);
-    assertThat(Files.size(segment(temp, 3))).isEqualTo(30_000);
-    assertThat(Files.size(segment(temp, 4))).isEqualTo(120_000);
+    // 3 + 3 + 1 of 30,000 B, then the pair of 60,000 B together in a segment of their own; each
+    // append padded to the block of direct appends (1 for buffered ones)
+    assertThat(Files.size(segment(temp, 1))).isEqualTo(3 * padded(30_000));
+    assertThat(Files.size(segment(temp, 2))).isEqualTo(3 * padded(30_000));
+    assertThat(Files.size(segment(temp, 3))).isEqualTo(padded(30_000));
+    assertThat(Files.size(segment(temp, 4))).isEqualTo(padded(120_000));
     try (ChunkFiles files = ChunkFiles.open(temp, true, 100_000)) {
       for (int i = 0; i < values.size(); i++) {
         assertThat(files.read(references.get(i))).as("value %d", i).isEqualTo(values.get(i));
