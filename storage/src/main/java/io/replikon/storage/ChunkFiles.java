@@ -38,7 +38,9 @@ import java.util.zip.CRC32C;
  * on. O_DIRECT wants the buffer, the file offset and the length aligned to the device's block, so
  * each append is padded with zeros to a whole block (a segment holds at most one block of padding
  * per append) and the next one starts at the following block. A file system that refuses O_DIRECT
- * (tmpfs, some network file systems) gets ordinary buffered appends, as does durability NONE.
+ * (tmpfs, some network file systems), when the file is opened or at the first write, gets
+ * ordinary buffered appends from then on, as does durability NONE. Reads still go through the
+ * page cache, which keeps what several subscribers catching up on the same history read.
  *
  * Reads are positional (pread) on one channel per segment, opened on first use; the CRC of every
  * read is checked, so a damaged file fails with STORE_IO rather than handing out wrong bytes.
@@ -115,7 +117,7 @@ final class ChunkFiles implements AutoCloseable {
       }
       files.buffer = ByteBuffer.allocateDirect(BUFFER_BYTES + files.alignment)
           .alignedSlice(files.alignment);
-      files.openForAppend(Math.max(1, newest));
+      files.openForAppend(Math.max(1, newest), force);
       return files;
     } catch (IOException e) {
       files.close();
@@ -135,11 +137,12 @@ final class ChunkFiles implements AutoCloseable {
     }
   }
 
-  private void openForAppend(int number) throws IOException {
+  /** Opens segment {@code number} for appends, past the page cache if {@code tryDirect}. */
+  private void openForAppend(int number, boolean tryDirect) throws IOException {
     Path file = segmentPath(number);
     boolean created = !Files.exists(file);
     out = null;
-    if (force) {
+    if (tryDirect) {
       try {
         out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             ExtendedOpenOption.DIRECT);
@@ -152,7 +155,7 @@ final class ChunkFiles implements AutoCloseable {
       out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
     // Appends start at a block boundary (direct) past whatever the file holds, including bytes a
-    // crash left after the last reference.
+    // crash left after the last reference (or a failed append wrote).
     size = blockCeiling(out.size());
     segment = number;
     if (created && force) {
@@ -192,6 +195,26 @@ final class ChunkFiles implements AutoCloseable {
     if (closed) {
       throw new ReplikonException(Reason.STORE_CLOSED, "the chunk files in " + dir + " are closed");
     }
+    if (!direct) {
+      return appendOnce(values);
+    }
+    try {
+      return appendOnce(values);
+    } catch (ReplikonException e) {
+      // A file system may accept O_DIRECT when the file is opened and refuse the writes: append
+      // through the page cache from now on (from where this append started), and try once more.
+      try {
+        out.close();
+        openForAppend(segment, false);
+      } catch (IOException reopen) {
+        e.addSuppressed(reopen);
+        throw e;
+      }
+      return appendOnce(values);
+    }
+  }
+
+  private byte[][] appendOnce(List<byte[]> values) {
     long total = 0;
     for (byte[] v : values) {
       total += v.length;
@@ -199,7 +222,7 @@ final class ChunkFiles implements AutoCloseable {
     try {
       if (size > 0 && size + total > segmentBytes) {
         out.close();
-        openForAppend(segment + 1);
+        openForAppend(segment + 1, direct);
       }
       byte[][] references = new byte[values.size()][];
       long offset = size;
