@@ -47,7 +47,7 @@ final class PhaseProfile implements AutoCloseable {
 
   /** Stops profiling and writes the phase's stacks. */
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (profiler == null) {
       return;
     }
@@ -55,8 +55,12 @@ final class PhaseProfile implements AutoCloseable {
     System.out.println("profile: " + file);
   }
 
-  private static void execute(Object profiler, String command) throws Exception {
-    Method execute = profiler.getClass().getMethod("execute", String.class);
-    execute.invoke(profiler, command);
+  private static void execute(Object profiler, String command) {
+    try {
+      Method execute = profiler.getClass().getMethod("execute", String.class);
+      execute.invoke(profiler, command);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("async-profiler refused '" + command + "'", e);
+    }
   }
 }
