@@ -43,4 +43,13 @@ class PostgresSinkTest {
         .extracting(e -> ((ReplikonException) e).reason())
         .isEqualTo(ReplikonException.Reason.INVALID_INPUT);
   }
+
+  @Test
+  void hasNulEscape_findsTheEscapeOfU0000_notAnEscapedBackslashBeforeIt() {
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\u0000b\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\\\u0000b\"}")).isFalse();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\u00001\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"\\\\\\u0000\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("\\u0001 \\n")).isFalse();
+  }
 }
