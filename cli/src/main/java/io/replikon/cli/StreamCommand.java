@@ -80,6 +80,11 @@ import picocli.CommandLine.Model.CommandSpec;
     })
 final class StreamCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(StreamCommand.class);
+  /**
+   * A system property for crash tests, not for users: milliseconds to pause after each committed
+   * batch, so that a kill lands in the middle of a run (StreamCrashIT).
+   */
+  static final String BATCH_PAUSE_PROPERTY = "replikon.stream.batchPauseMillis";
 
   @Spec private CommandSpec spec;
 
@@ -190,6 +195,17 @@ final class StreamCommand implements Callable<Integer> {
         .onConflict(c -> LOG.warn("{} has {} heads: realizing every side; merge to resolve",
             c.address(), c.heads().size()))
         .onProgress(Duration.ofSeconds(1), progress::show);
+    long pause = Long.getLong(BATCH_PAUSE_PROPERTY, 0);
+    if (pause > 0) { // a crash test's hook: each committed batch is followed by a pause
+      builder.onProgress(Duration.ZERO, p -> {
+        progress.show(p);
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
     Realizer realizer = builder.build();
     Progress done = reset ? realizer.reset() : realizer.runUntilSynced();
     progress.show(done);
