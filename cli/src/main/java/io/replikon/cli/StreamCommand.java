@@ -45,7 +45,7 @@ import picocli.CommandLine.Model.CommandSpec;
           + "applies its transactions, parents before children, to the sink given with --into:",
       "",
       "  sqlite:FILE   tables ops (one row per transaction), tweets (add-tweet, with an FTS5 "
-          + "index over text) and the applied-log",
+          + "index over text), rejected and the applied-log",
       "  jsonl:FILE    one JSON line per transaction; the applied-log in FILE.applied (a "
           + "device such as /dev/null is written in order, at least once, with no applied-log)",
       "  postgresql://USER[:PASSWORD]@HOST:PORT/DB   the same tables as SQLite, in PostgreSQL "
@@ -59,6 +59,13 @@ import picocli.CommandLine.Model.CommandSpec;
           + "whose function is neither add-tweet nor given with --accept stop the stream with an "
           + "error naming it, unless --skip-unknown.",
       "",
+      "A transaction the SQL sinks cannot apply (add-tweet with params that are not a status "
+          + "with an id, params PostgreSQL cannot store) is recorded in the table rejected "
+          + "(commit_id, tx_index, fn, params as JSON, reason), exactly once like the rest, and "
+          + "the stream goes on; with --strict it stops the stream with an error naming the "
+          + "commit, the index and the fn. A failing database always stops it (run it again to "
+          + "resume). The jsonl sink writes every transaction; it has nothing to reject.",
+      "",
       "Example:",
       "  replikon stream --connect ws://localhost:9095/replikon "
           + "--crdt alice/12d49511-e733-4007-937b-460c3794fae9 --into sqlite:tweets.db "
@@ -67,12 +74,17 @@ import picocli.CommandLine.Model.CommandSpec;
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
       "0:Synced (with --until-synced), or stopped by a signal after a clean shutdown.",
-      "1:The peer is unreachable, it has no such CDVCS, the sink cannot be opened, or a "
-          + "transaction could not be applied.",
+      "1:The peer is unreachable, it has no such CDVCS, the sink cannot be opened or failed, "
+          + "or (with --strict, or an unknown function) a transaction could not be applied.",
       "2:Invalid command line."
     })
 final class StreamCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(StreamCommand.class);
+  /**
+   * A system property for crash tests, not for users: milliseconds to pause after each committed
+   * batch, so that a kill lands in the middle of a run (StreamCrashIT).
+   */
+  static final String BATCH_PAUSE_PROPERTY = "replikon.stream.batchPauseMillis";
 
   @Spec private CommandSpec spec;
 
@@ -110,6 +122,11 @@ final class StreamCommand implements Callable<Integer> {
       description = "Skip transactions of other functions instead of stopping.")
   private boolean skipUnknown;
 
+  @Option(names = "--strict", defaultValue = "${env:REPLIKON_STRICT:-false}",
+      description = "Stop at a transaction the sink cannot apply instead of recording it in the "
+          + "table rejected ($REPLIKON_STRICT).")
+  private boolean strict;
+
   @Option(names = "--tls-trust", paramLabel = "FILE", defaultValue = "${env:REPLIKON_TLS_TRUST}",
       description = "PEM certificate to trust for a wss:// peer ($REPLIKON_TLS_TRUST).")
   private Path tlsTrust;
@@ -143,8 +160,8 @@ final class StreamCommand implements Callable<Integer> {
       if (tlsTrust != null) {
         config = config.withTrustCertificate(tlsTrust);
       }
-      LOG.info("configuration: connect={} crdt={} into={} store={} until-synced={} reset={}",
-          connect, address, into, dir.toAbsolutePath(), untilSynced, reset);
+      LOG.info("configuration: connect={} crdt={} into={} store={} until-synced={} reset={} "
+          + "strict={}", connect, address, masked(into), dir.toAbsolutePath(), untilSynced, reset, strict);
       try (Peer peer = Peer.start(config)) {
         return stream(peer, address, sink);
       }
@@ -173,10 +190,22 @@ final class StreamCommand implements Callable<Integer> {
     Realizer.Builder<C> builder = Realizer.builder(peer, address, sink)
         .accept(recorded.stream().distinct().toArray(String[]::new))
         .skipUnknown(skipUnknown)
+        .strict(strict)
         .syncTimeout(Duration.ofSeconds(syncTimeoutSeconds))
         .onConflict(c -> LOG.warn("{} has {} heads: realizing every side; merge to resolve",
             c.address(), c.heads().size()))
         .onProgress(Duration.ofSeconds(1), progress::show);
+    long pause = Long.getLong(BATCH_PAUSE_PROPERTY, 0);
+    if (pause > 0) { // a crash test's hook: each committed batch is followed by a pause
+      builder.onProgress(Duration.ZERO, p -> {
+        progress.show(p);
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
     Realizer realizer = builder.build();
     Progress done = reset ? realizer.reset() : realizer.runUntilSynced();
     progress.show(done);
@@ -207,6 +236,11 @@ final class StreamCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Returns {@code into} with the password of a URL's user info masked, for the log. */
+  static String masked(String into) {
+    return into.replaceAll("(://[^:/@?]*:)[^@/?]*@", "$1***@");
   }
 
   /** Fails fast, with the reason, when the peer cannot be reached at all. */

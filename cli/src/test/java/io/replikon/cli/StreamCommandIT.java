@@ -7,6 +7,7 @@ import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
+import io.replikon.value.Hash;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,48 @@ class StreamCommandIT {
       assertThat(count(db, "select count(*) from (select commit_id, tx_index from ops "
           + "group by commit_id, tx_index having count(*) > 1)")).isZero();
     }
+  }
+
+  @Test
+  void stream_badTransactions_goToRejected_andTheStreamGoesOn_unlessStrict() throws Exception {
+    try (Peer server = Peer.start(PeerConfig.server(null))) {
+      server.create(TWEETS).get(30, TimeUnit.SECONDS);
+      server.transact(TWEETS, tweets(0, 3)).get(30, TimeUnit.SECONDS);
+      List<Transaction> bad = new ArrayList<>(tweets(3, 1));
+      bad.add(new Transaction("add-tweet", JsonNodeFactory.instance.numberNode(42)));
+      bad.add(new Transaction("add-tweet", JsonNodeFactory.instance.objectNode()
+          .put("text", "a status without an id")));
+      bad.addAll(tweets(4, 1));
+      Hash badCommit = server.transact(TWEETS, bad).get(30, TimeUnit.SECONDS);
+      server.transact(TWEETS, tweets(5, 3)).get(30, TimeUnit.SECONDS);
+      String url = server.url().orElseThrow().toString();
+
+      Path strictDb = dir.resolve("strict.db");
+      Cli.Result strict = Cli.run("", "stream", "--connect", url, "--crdt", TWEETS.toString(),
+          "--into", "sqlite:" + strictDb, "--until-synced", "--strict");
+      assertThat(strict.exitCode()).as(strict.err()).isEqualTo(1);
+      assertThat(strict.err()).contains("transaction 1 of commit " + badCommit.hex())
+          .contains("fn 'add-tweet'").contains("the status has no id");
+      assertThat(count(strictDb, "select count(*) from rejected")).isZero();
+
+      Path db = dir.resolve("rejecting.db");
+      Cli.Result r = Cli.run("", "stream", "--connect", url, "--crdt", TWEETS.toString(),
+          "--into", "sqlite:" + db, "--until-synced");
+      assertThat(r.exitCode()).as(r.err()).isZero();
+      assertThat(count(db, "select count(*) from tweets")).isEqualTo(8);
+      assertThat(count(db, "select count(*) from ops")).isEqualTo(8);
+      assertThat(count(db, "select count(*) from rejected where commit_id = '" + badCommit.hex()
+          + "' and fn = 'add-tweet' and reason like '%the status has no id%'")).isEqualTo(2);
+      assertThat(count(db, "select tx_index from rejected where params = '42'")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void masked_hidesThePasswordOfAUrl() {
+    assertThat(StreamCommand.masked("postgresql://bob:s3cret@db:5432/t?sslmode=require"))
+        .isEqualTo("postgresql://bob:***@db:5432/t?sslmode=require");
+    assertThat(StreamCommand.masked("postgresql://bob@db/t")).isEqualTo("postgresql://bob@db/t");
+    assertThat(StreamCommand.masked("sqlite:a.db")).isEqualTo("sqlite:a.db");
   }
 
   @Test

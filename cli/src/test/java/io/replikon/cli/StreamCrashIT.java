@@ -9,9 +9,11 @@ import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.replikon.client.realize.Sinks;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -20,22 +22,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Exactly-once under SIGKILL: {@code replikon stream} runs in a child JVM and is killed at random
- * moments, at least five times, then runs to the end. Every transaction is in the sink once.
+ * Exactly-once under SIGKILL: {@code replikon stream} runs in a child JVM that pauses after each
+ * committed batch ({@link StreamCommand#BATCH_PAUSE_PROPERTY}) and is killed as soon as it has
+ * applied something new, five times, then runs to the end. At least three kills must land in the
+ * middle of a run (the child had applied some but not all transactions, and more than before it
+ * started), and every transaction is in the sink once.
  */
 class StreamCrashIT {
   static final Address TWEETS = new Address("crash", new UUID(9, 9));
   static final int COMMITS = 100;
   static final int PER_COMMIT = 1_000;
+  static final long TOTAL = (long) COMMITS * PER_COMMIT;
 
   @TempDir Path dir;
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"sqlite", "jsonl"})
-  void stream_killedAtRandomMoments_appliesEveryTransactionExactlyOnce(String kind)
+  void stream_killedInTheMiddleOfRuns_appliesEveryTransactionExactlyOnce(String kind)
       throws Exception {
-    long seed = System.nanoTime();
-    Random random = new Random(seed);
     Path sink = dir.resolve(kind.equals("sqlite") ? "tweets.db" : "ops.jsonl");
     try (Peer server = Peer.start(PeerConfig.server(dir.resolve("server")))) {
       server.create(TWEETS).get(30, TimeUnit.SECONDS);
@@ -45,34 +49,63 @@ class StreamCrashIT {
       }
       List<String> command = List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-D" + StreamCommand.BATCH_PAUSE_PROPERTY + "=200",
           "-cp", System.getProperty("java.class.path"), Main.class.getName(),
           "stream", "--connect", server.url().orElseThrow().toString(),
           "--crdt", TWEETS.toString(), "--into", kind + ":" + sink, "--until-synced");
-      int kills = 0;
-      long applied = -1;
-      while (kills < 5) {
+      List<Long> afterKills = new ArrayList<>();
+      int midRun = 0;
+      long committed = 0;
+      for (int run = 0; run < 5; run++) {
         Process child = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(dir.resolve("child-" + kills + ".log").toFile()).start();
-        // Let it start and get into the realization, then kill it without warning.
-        long delay = 1_500 + random.nextInt(2_500);
-        if (child.waitFor(delay, TimeUnit.MILLISECONDS)) {
-          break; // it finished before the kill: the rest is checked below
+            .redirectOutput(dir.resolve("child-" + run + ".log").toFile()).start();
+        long before = committed;
+        // Kill it without warning once it has applied something new (or if it ended).
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (!child.waitFor(20, TimeUnit.MILLISECONDS) && written(kind, sink) <= before) {
+          assertThat(System.nanoTime() - deadline).as("the child applies nothing").isNegative();
         }
         child.destroyForcibly(); // SIGKILL
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        kills++;
-        applied = applied(kind, sink);
+        committed = committed(kind, sink);
+        afterKills.add(committed);
+        if (committed > before && committed < TOTAL) {
+          midRun++;
+        }
       }
+      assertThat(midRun).as("kills that landed mid-run; applied after each: %s", afterKills)
+          .isGreaterThanOrEqualTo(3);
       Process last = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(dir.resolve("child-last.log").toFile()).start();
-      assertThat(last.waitFor(120, TimeUnit.SECONDS)).as("seed %d", seed).isTrue();
-      assertThat(last.exitValue()).as("seed %d: %s", seed,
-          Files.readString(dir.resolve("child-last.log"))).isZero();
-      assertThat(applied(kind, sink)).as("seed %d, %d kills", seed, kills)
-          .isEqualTo((long) COMMITS * PER_COMMIT);
-      assertThat(distinctKeys(kind, sink)).as("seed %d: no transaction twice", seed)
-          .isEqualTo((long) COMMITS * PER_COMMIT);
+      assertThat(last.waitFor(180, TimeUnit.SECONDS)).isTrue();
+      assertThat(last.exitValue()).as(Files.readString(dir.resolve("child-last.log"))).isZero();
+      assertThat(committed(kind, sink)).as("applied after each kill: %s", afterKills)
+          .isEqualTo(TOTAL);
+      assertThat(distinctKeys(kind, sink)).as("no transaction twice").isEqualTo(TOTAL);
     }
+  }
+
+  /** What the sink holds now, committed or not (a JSON lines batch is written before it commits). */
+  private static long written(String kind, Path sink) throws Exception {
+    if (kind.equals("sqlite") || !Files.exists(sink)) {
+      return applied(kind, sink);
+    }
+    long lines = 0;
+    for (byte b : Files.readAllBytes(sink)) {
+      lines += b == '\n' ? 1 : 0;
+    }
+    return lines;
+  }
+
+  /**
+   * What the sink holds committed, its child dead: for JSON lines, after opening the sink as the
+   * next run would, which cuts what follows the recorded length.
+   */
+  private static long committed(String kind, Path sink) throws Exception {
+    if (kind.equals("jsonl") && Files.exists(sink)) {
+      Sinks.jsonLines(sink).close();
+    }
+    return applied(kind, sink);
   }
 
   private static long applied(String kind, Path sink) throws Exception {

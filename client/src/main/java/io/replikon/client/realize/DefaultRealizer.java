@@ -5,6 +5,7 @@ import io.replikon.cdvcs.Commit;
 import io.replikon.client.Peer;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.protocol.Printable;
 import io.replikon.value.Hash;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -45,6 +46,17 @@ import org.slf4j.LoggerFactory;
  * unknown fn) rolls the open batch back and ends the run; the next run starts from the last
  * committed log.
  *
+ * Rejections. A transaction that cannot be applied for what it holds (the handler or the sink
+ * says so: see Handler) is, unless strict, recorded by a sink that can (Sink#recordsRejections)
+ * instead of applied. Its handler may have written part of its effects, and a JDBC batch cannot
+ * take one row back, so the whole open batch is rolled back and the round is run again from the
+ * last committed log with that transaction marked: when the replay reaches it, it is recorded as
+ * rejected (its handler is not called again) and the batch commits right after it. Each good
+ * transaction is thus applied at most twice (once rolled back), and a rejection costs at most one
+ * batch of work. If the replay fails earlier (a handler that does not fail the same way twice),
+ * the earlier transaction is marked instead: the mark only moves back within the uncommitted
+ * batch, so the replays end. Counters are restored to the last commit before a replay.
+ *
  * Resume. A run loads the log, checks the peer holds its commits (commitsAfter ignores frontier
  * commits it does not know, which would replay the whole history: that is an error instead), asks
  * for the commits after the frontier and moves the partly applied commit, if any, to the front: its
@@ -75,6 +87,7 @@ final class DefaultRealizer<C> implements Realizer {
   private final Sink<C> sink;
   private final Map<String, Handler<C>> handlers;
   private final boolean skipUnknown;
+  private final boolean strict;
   private final Consumer<Conflict> onConflict;
   private final Consumer<Progress> onProgress;
   private final Duration progressInterval;
@@ -90,6 +103,7 @@ final class DefaultRealizer<C> implements Realizer {
     this.sink = b.sink;
     this.handlers = Map.copyOf(b.handlers);
     this.skipUnknown = b.skipUnknown;
+    this.strict = b.strict;
     this.onConflict = b.onConflict;
     this.onProgress = b.onProgress;
     this.progressInterval = b.progressInterval;
@@ -198,8 +212,29 @@ final class DefaultRealizer<C> implements Realizer {
     long total;
     long lastReport = started;
 
-    /** Realizes what the peer holds now. */
+    /** The counters at the last committed batch, restored before a replay. */
+    long committedCommits;
+    long committedTransactions;
+
+    /** Realizes what the peer holds now, recording (unless strict) what cannot be applied. */
     void round(java.util.function.BooleanSupplier stop) {
+      Rejection marked = null;
+      while (true) {
+        try {
+          round(stop, marked);
+          return;
+        } catch (Rejection r) {
+          // the open batch is rolled back: replay it, recording r's transaction as rejected
+          commits = committedCommits;
+          transactions = committedTransactions;
+          marked = r;
+        }
+      }
+    }
+
+    private void round(java.util.function.BooleanSupplier stop, Rejection marked) {
+      committedCommits = commits;
+      committedTransactions = transactions;
       AppliedLog log = sink.load(address);
       checkHeld(log);
       List<Hash> todo = new ArrayList<>(await(peer.commitsAfter(address, log.frontier())));
@@ -217,6 +252,7 @@ final class DefaultRealizer<C> implements Realizer {
       try {
         int inBatch = 0;
         int commitsInBatch = 0;
+        boolean commitNow = false;
         for (Hash id : todo) {
           if (stop.getAsBoolean() && batch == null) {
             return;
@@ -238,15 +274,25 @@ final class DefaultRealizer<C> implements Realizer {
             if (batch == null) {
               batch = sink.begin(address);
             }
-            apply(batch, txs.next());
+            AppliedTransaction t = txs.next();
+            if (marked != null && marked.index == i && marked.commit.equals(id)) {
+              batch.reject(t, marked.reason);
+              LOG.warn("rejected transaction {} of commit {} (fn '{}') in {}: {}", i,
+                  id.shortHex(), Printable.of(t.fn()), address, Printable.of(marked.reason));
+              marked = null;
+              commitNow = true; // the rejection is recorded before anything after it is tried
+            } else {
+              apply(batch, t);
+            }
             inBatch++;
             transactions++;
-            if (inBatch >= batchSize && i + 1 < count) {
+            if ((inBatch >= batchSize || commitNow) && i + 1 < count) {
               log = log.within(id, i + 1);
               commitBatch(batch, log);
               batch = null;
               inBatch = 0;
               commitsInBatch = 0;
+              commitNow = false;
             }
           }
           txs.finish();
@@ -256,11 +302,12 @@ final class DefaultRealizer<C> implements Realizer {
           log = log.advance(id, commit.parents());
           commits++;
           commitsInBatch++;
-          if (inBatch >= batchSize || commitsInBatch >= batchSize) {
+          if (inBatch >= batchSize || commitsInBatch >= batchSize || commitNow) {
             commitBatch(batch, log);
             batch = null;
             inBatch = 0;
             commitsInBatch = 0;
+            commitNow = false;
           }
         }
         if (batch != null) {
@@ -285,15 +332,28 @@ final class DefaultRealizer<C> implements Realizer {
             + "' (transaction " + t.index() + " of commit " + t.commit().hex() + " in "
             + address + "): register one, or skip unknown fns");
       }
-      if (handler == RecordOnly.HANDLER) {
-        batch.recordOnly(t);
-        return;
+      C context;
+      try {
+        if (handler == RecordOnly.HANDLER) {
+          batch.recordOnly(t);
+          return;
+        }
+        context = batch.record(t);
+      } catch (ReplikonException e) {
+        if (e.reason() != Reason.INVALID_INPUT) {
+          throw e;
+        }
+        throw cannotApply(t, e.getMessage(), e); // the sink cannot store it (its params)
       }
-      C context = batch.record(t);
       try {
         handler.apply(context, t);
       } catch (ReplikonException e) {
-        throw e;
+        if (e.reason() != Reason.INVALID_INPUT) {
+          throw e; // the sink or the database failed: stop, resume later
+        }
+        throw cannotApply(t, e.getMessage(), e);
+      } catch (IllegalArgumentException e) {
+        throw cannotApply(t, e.toString(), e);
       } catch (Exception e) {
         Reason reason = e instanceof SQLException || e instanceof IOException
             ? Reason.STORE_IO : Reason.INVALID_INPUT;
@@ -302,10 +362,25 @@ final class DefaultRealizer<C> implements Realizer {
       }
     }
 
+    /**
+     * Returns what to throw for a transaction that cannot be applied for what it holds: a
+     * {@link Rejection} (replay, recording it) unless strict or the sink records none.
+     */
+    private RuntimeException cannotApply(AppliedTransaction t, String reason, Exception cause) {
+      if (!strict && sink.recordsRejections()) {
+        return new Rejection(t.commit(), t.index(), reason);
+      }
+      return new ReplikonException(Reason.INVALID_INPUT, "cannot apply transaction " + t.index()
+          + " of commit " + t.commit().hex() + " (fn '" + t.fn() + "') in " + address + ": "
+          + reason, cause);
+    }
+
     private void commitBatch(Sink.Batch<C> batch, AppliedLog log) {
       try (batch) {
         batch.commit(log);
       }
+      committedCommits = commits;
+      committedTransactions = transactions;
       report(false);
     }
 
@@ -366,6 +441,24 @@ final class DefaultRealizer<C> implements Realizer {
       Conflict conflict = new Conflict(address, heads, new ArrayList<>(lcas), sides);
       LOG.info("{} has {} heads; realizing every side", address, heads.size());
       onConflict.accept(conflict);
+    }
+  }
+
+  /**
+   * A transaction to record as rejected: thrown out of a round (which rolls its batch back) and
+   * caught by the replay loop. No stack trace: it is control flow.
+   */
+  private static final class Rejection extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Hash commit;
+    final int index;
+    final String reason;
+
+    Rejection(Hash commit, int index, String reason) {
+      super("rejected", null, false, false);
+      this.commit = commit;
+      this.index = index;
+      this.reason = reason;
     }
   }
 

@@ -16,7 +16,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * What the SQL sinks share: the tables {@code ops}, {@code tweets} and {@code applied_log}, the
+ * What the SQL sinks share: the tables {@code ops}, {@code tweets}, {@code rejected} and
+ * {@code applied_log}, the
  * statements that write them, and the transaction of a batch (effects and applied-log commit
  * together: exactly-once). A subclass creates the tables, says how it binds the values whose
  * column types differ (JSON, time), whether a row is written at once or batched, and how it
@@ -33,6 +34,10 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
   private final ByteBuilder json = new ByteBuilder(16 * 1024);
   private static final String INSERT_OP =
       "INSERT INTO ops (commit_id, tx_index, fn, params) VALUES (?, ?, ?, ?)";
+  private static final String INSERT_REJECTED = "INSERT INTO rejected (commit_id, tx_index, fn, "
+      + "params, reason) VALUES (?, ?, ?, ?, ?)";
+  /** The longest reason stored in {@code rejected}, in characters; longer ones are cut. */
+  static final int MAX_REASON = 2_000;
   private static final String LOAD_LOG = "SELECT log FROM applied_log WHERE address = ?";
   private static final String SAVE_LOG = "INSERT INTO applied_log (address, log) VALUES (?, ?) "
       + "ON CONFLICT (address) DO UPDATE SET log = excluded.log";
@@ -54,6 +59,18 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
   /** Binds the {@code created_at} of {@code status} to parameter {@code index} of {@code s}. */
   abstract void setCreatedAt(PreparedStatement s, int index, Tweets.Status status)
       throws SQLException;
+
+  /**
+   * Checks that the database can store the ops row of {@code t}, whose params are {@code json};
+   * throws a {@code INVALID_INPUT} {@link ReplikonException} if not (PostgreSQL: no NUL
+   * character). Nothing by default.
+   */
+  void checkStorable(AppliedTransaction t, String json) {}
+
+  /** Returns {@code text} as the database can store it in a text column (as is by default). */
+  String storable(String text) {
+    return text;
+  }
 
   /** Writes the row bound in {@code s}: at once, or in the batch {@link #flush()} executes. */
   abstract void write(PreparedStatement s) throws SQLException;
@@ -113,11 +130,13 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
       @Override
       public SqlContext record(AppliedTransaction t) {
         try {
+          String params = paramsJson(t);
+          checkStorable(t, params);
           PreparedStatement s = statement(INSERT_OP);
           s.setString(1, t.commit().hex());
           s.setInt(2, t.index());
           s.setString(3, t.fn());
-          setJson(s, 4, paramsJson(t));
+          setJson(s, 4, params);
           write(s);
           return JdbcSink.this;
         } catch (SQLException e) {
@@ -125,6 +144,32 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
         } catch (JsonProcessingException e) {
           throw new ReplikonException(Reason.INVALID_INPUT, "the params of transaction "
               + t.key() + " cannot be written as JSON: " + e.getMessage(), e);
+        }
+      }
+
+      /** A row of {@code rejected}: params as JSON text (null if they cannot be written so). */
+      @Override
+      public void reject(AppliedTransaction t, String reason) {
+        String params;
+        try {
+          params = paramsJson(t);
+        } catch (JsonProcessingException e) {
+          params = null;
+        }
+        String why = reason == null ? "" : reason;
+        if (why.length() > MAX_REASON) {
+          why = why.substring(0, MAX_REASON) + "...";
+        }
+        try {
+          PreparedStatement s = statement(INSERT_REJECTED);
+          s.setString(1, t.commit().hex());
+          s.setInt(2, t.index());
+          s.setString(3, storable(t.fn()));
+          Tweets.setText(s, 4, params);
+          s.setString(5, storable(why));
+          write(s);
+        } catch (SQLException e) {
+          throw io(e, "cannot insert into rejected of " + name);
         }
       }
 
@@ -171,6 +216,12 @@ abstract class JdbcSink implements Sink<SqlContext>, SqlContext {
 
   @Override
   public boolean exactlyOnce() {
+    return true;
+  }
+
+  /** True: a transaction that cannot be applied becomes a row of {@code rejected}. */
+  @Override
+  public boolean recordsRejections() {
     return true;
   }
 

@@ -46,6 +46,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
   private final Path file;
   private final Path sidecarPath;
   private final FileChannel channel;
+  private final FileOpener files;
   /** False for a device or FIFO: no sidecar, no truncation, no fsync. */
   private final boolean regular;
   private final ByteBuilder lines = new ByteBuilder(FLUSH_BYTES + (FLUSH_BYTES >> 2));
@@ -57,9 +58,10 @@ final class JsonLinesSink implements Sink<ObjectNode> {
   private byte[] fnInfix;
   private String infixFn;
 
-  private JsonLinesSink(Path file, Path sidecarPath, FileChannel channel, boolean regular,
-      Sidecar sidecar) {
+  private JsonLinesSink(Path file, Path sidecarPath, FileChannel channel, FileOpener files,
+      boolean regular, Sidecar sidecar) {
     this.file = file;
+    this.files = files;
     this.sidecarPath = sidecarPath;
     this.channel = channel;
     this.regular = regular;
@@ -67,12 +69,17 @@ final class JsonLinesSink implements Sink<ObjectNode> {
   }
 
   static JsonLinesSink open(Path file) {
+    return open(file, FileOpener.DEFAULT);
+  }
+
+  /** Opens the sink as {@link #open(Path)}, its files through {@code files} (a test's seam). */
+  static JsonLinesSink open(Path file, FileOpener files) {
     Path sidecarPath = file.resolveSibling(file.getFileName() + ".applied");
     try {
       if (Files.exists(file) && !Files.isRegularFile(file)) {
         // a device or a FIFO (symbolic links followed): write only, log in memory
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
-        return new JsonLinesSink(file, sidecarPath, channel, false, Sidecar.EMPTY);
+        FileChannel channel = files.open(file, StandardOpenOption.WRITE);
+        return new JsonLinesSink(file, sidecarPath, channel, files, false, Sidecar.EMPTY);
       }
       Sidecar sidecar = Sidecar.read(sidecarPath).orElse(null);
       if (sidecar == null) {
@@ -81,9 +88,9 @@ final class JsonLinesSink implements Sink<ObjectNode> {
               + "applied-log " + sidecarPath + ": it was not written by this sink");
         }
         sidecar = Sidecar.EMPTY;
-        sidecar.write(sidecarPath);
+        sidecar.write(sidecarPath, files);
       }
-      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
+      FileChannel channel = files.open(file, StandardOpenOption.CREATE,
           StandardOpenOption.READ, StandardOpenOption.WRITE);
       try {
         long size = channel.size();
@@ -99,7 +106,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
         channel.close();
         throw e;
       }
-      return new JsonLinesSink(file, sidecarPath, channel, true, sidecar);
+      return new JsonLinesSink(file, sidecarPath, channel, files, true, sidecar);
     } catch (IOException e) {
       throw new ReplikonException(Reason.STORE_IO, "cannot open " + file + ": " + e, e);
     }
@@ -184,7 +191,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
           if (regular) {
             channel.force(false);
             Sidecar next = sidecar.with(address, at, log);
-            next.write(sidecarPath);
+            next.write(sidecarPath, files);
             sidecar = next;
           } else {
             sidecar = sidecar.with(address, at, log);
@@ -256,7 +263,7 @@ final class JsonLinesSink implements Sink<ObjectNode> {
       sidecar = empty;
       return;
     }
-    empty.write(sidecarPath); // first: a crash after it truncates the file on the next open
+    empty.write(sidecarPath, files); // first: a crash after it truncates the file on the next open
     sidecar = empty;
     try {
       channel.truncate(0);

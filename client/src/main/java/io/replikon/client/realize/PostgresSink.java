@@ -19,7 +19,8 @@ import java.util.Set;
 /**
  * The PostgreSQL sink: the tables of {@link JdbcSink} in PostgreSQL types ({@code jsonb} params
  * and statuses, {@code timestamptz} times), a generated {@code tsvector} column over tweet text
- * with a GIN index, and the applied-log of each address a row of {@code applied_log}, committed in
+ * with a GIN index, a transaction that cannot be applied a row of {@code rejected} (a transaction
+ * holding a NUL character too: PostgreSQL stores none), and the applied-log of each address a row of {@code applied_log}, committed in
  * the same PostgreSQL transaction as the effects.
  *
  * <p>The rows of {@code ops} and {@code tweets} are batched ({@code addBatch}) and sent when the
@@ -108,6 +109,9 @@ final class PostgresSink extends JdbcSink {
             + "created_at timestamptz, screen_name text, text text, json jsonb NOT NULL, "
             + "text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED)");
         s.execute("CREATE INDEX IF NOT EXISTS tweets_text_tsv ON tweets USING gin (text_tsv)");
+        s.execute("CREATE TABLE IF NOT EXISTS rejected (seq bigserial PRIMARY KEY, "
+            + "commit_id text NOT NULL, tx_index integer NOT NULL, fn text NOT NULL, "
+            + "params text, reason text NOT NULL)");
         s.execute("CREATE TABLE IF NOT EXISTS applied_log (address text PRIMARY KEY, "
             + "log bytea NOT NULL)");
       }
@@ -117,6 +121,37 @@ final class PostgresSink extends JdbcSink {
       closeAfter(e, c);
       throw io(e, "cannot open the PostgreSQL sink " + target.name());
     }
+  }
+
+  /**
+   * Refuses a transaction holding a NUL character (U+0000) in its fn or params: PostgreSQL stores
+   * none in {@code text} nor {@code jsonb}, and the failure would come only when the batch is sent,
+   * for the whole batch.
+   */
+  @Override
+  void checkStorable(AppliedTransaction t, String json) {
+    if (t.fn().indexOf('\0') >= 0 || hasNulEscape(json)) {
+      throw new ReplikonException(Reason.INVALID_INPUT, "PostgreSQL stores no NUL character "
+          + "(U+0000), and the " + (t.fn().indexOf('\0') >= 0 ? "fn" : "params") + " of "
+          + t.key() + " hold one");
+    }
+  }
+
+  /** Returns true if the JSON text {@code json} holds the escape of U+0000. */
+  static boolean hasNulEscape(String json) {
+    for (int i = json.indexOf('\\'); i >= 0 && i + 1 < json.length();
+        i = json.indexOf('\\', i + 2)) {
+      if (json.charAt(i + 1) == 'u' && json.startsWith("0000", i + 2)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** U+0000 becomes the six characters of its JSON escape: PostgreSQL's text holds no NUL. */
+  @Override
+  String storable(String text) {
+    return text.indexOf('\0') < 0 ? text : text.replace("\0", "\\u0000");
   }
 
   @Override
@@ -158,6 +193,6 @@ final class PostgresSink extends JdbcSink {
 
   @Override
   void emptyTables(Statement s) throws SQLException {
-    s.execute("TRUNCATE ops, tweets, applied_log RESTART IDENTITY");
+    s.execute("TRUNCATE ops, tweets, rejected, applied_log RESTART IDENTITY");
   }
 }

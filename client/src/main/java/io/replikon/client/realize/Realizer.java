@@ -18,6 +18,16 @@ import java.util.function.Consumer;
  * {@link io.replikon.error.ReplikonException} of reason {@code INVALID_INPUT} naming it and the
  * commit, unless the realizer skips unknown {@code fn}s.
  *
+ * <p>A transaction that cannot be applied for what it holds (its handler throws
+ * {@link IllegalArgumentException} or a {@link io.replikon.error.ReplikonException} of reason
+ * {@code INVALID_INPUT}, or the sink cannot store its params) is recorded as rejected by a sink
+ * that records rejections ({@link Sink#recordsRejections()}: the SQL sinks' {@code rejected}
+ * table), in the same sink transaction as the applied-log, and realization goes on; with
+ * {@link Builder#strict(boolean)}, or a sink that records none, it stops the run with an
+ * {@code INVALID_INPUT} exception naming the commit, the transaction's index and its {@code fn}.
+ * Any other failure (the database, I/O, a handler's {@link IllegalStateException}) stops the run,
+ * and the next run resumes from the last committed batch.
+ *
  * <p>Several heads (a conflict) do not stop realization: the commits of every side are realized
  * and the {@code onConflict} hook is told.
  *
@@ -84,6 +94,7 @@ public interface Realizer {
     final Sink<C> sink;
     final Map<String, Handler<C>> handlers = new HashMap<>();
     boolean skipUnknown;
+    boolean strict;
     Consumer<Conflict> onConflict = conflict -> { };
     Consumer<Progress> onProgress = progress -> { };
     Duration progressInterval = Duration.ofSeconds(1);
@@ -119,6 +130,15 @@ public interface Realizer {
      */
     public Builder<C> skipUnknown(boolean skip) {
       this.skipUnknown = skip;
+      return this;
+    }
+
+    /**
+     * Stops at a transaction that cannot be applied (see {@link Realizer}) instead of recording
+     * it as rejected and going on. Off by default; sinks that record no rejections always stop.
+     */
+    public Builder<C> strict(boolean strict) {
+      this.strict = strict;
       return this;
     }
 

@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
@@ -56,6 +55,11 @@ record Sidecar(Optional<Address> address, long length, AppliedLog log) {
 
   /** Replaces the sidecar at {@code path} with this one, atomically and durably. */
   void write(Path path) {
+    write(path, FileOpener.DEFAULT);
+  }
+
+  /** Replaces the sidecar at {@code path} as {@link #write(Path)}, through {@code files}. */
+  void write(Path path, FileOpener files) {
     ObjectNode value = JsonNodeFactory.instance.objectNode();
     if (address.isPresent()) {
       value.put("address", address.get().toString());
@@ -67,7 +71,7 @@ record Sidecar(Optional<Address> address, long length, AppliedLog log) {
     byte[] bytes = CanonicalCbor.encode(value);
     Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
     try {
-      try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE,
+      try (FileChannel c = files.open(tmp, StandardOpenOption.CREATE,
           StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
@@ -75,16 +79,16 @@ record Sidecar(Optional<Address> address, long length, AppliedLog log) {
         }
         c.force(true);
       }
-      Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      syncDirectory(path.toAbsolutePath().getParent());
+      files.move(tmp, path);
+      syncDirectory(path.toAbsolutePath().getParent(), files);
     } catch (IOException e) {
       throw new ReplikonException(Reason.STORE_IO, "cannot write " + path + ": " + e, e);
     }
   }
 
   /** Makes a rename in {@code dir} durable (where the platform allows opening a directory). */
-  static void syncDirectory(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+  static void syncDirectory(Path dir, FileOpener files) {
+    try (FileChannel d = files.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     } catch (IOException e) {
       // Some platforms (Windows) cannot open a directory; the rename is still atomic there.

@@ -41,6 +41,14 @@ public interface Sink<C> extends AutoCloseable {
     return Map.of();
   }
 
+  /**
+   * Returns true if the sink records the transactions a realizer cannot apply
+   * ({@link Batch#reject}), false if such a transaction stops the realization. False by default.
+   */
+  default boolean recordsRejections() {
+    return false;
+  }
+
   /** Returns true if effects and applied-log commit atomically (exactly-once). */
   boolean exactlyOnce();
 
@@ -68,6 +76,16 @@ public interface Sink<C> extends AutoCloseable {
      */
     default void recordOnly(AppliedTransaction transaction) {
       record(transaction);
+    }
+
+    /**
+     * Records {@code transaction} as rejected for {@code reason}, instead of {@link #record}: it
+     * is not applied, and the rejection commits with the batch (exactly-once where the sink is).
+     * Called only if {@link Sink#recordsRejections()}; the default throws
+     * {@link UnsupportedOperationException}.
+     */
+    default void reject(AppliedTransaction transaction, String reason) {
+      throw new UnsupportedOperationException("this sink records no rejections");
     }
 
     /**

@@ -22,11 +22,17 @@ public final class Sinks {
    *       json TEXT)}: filled by the default {@code add-tweet} handler from a Twitter v1.1 status
    *       ({@code created_at} as ISO-8601 when it parses; a status seen twice is kept once), with
    *       the external-content FTS5 index {@code tweets_fts(text)} kept by a trigger;
+   *   <li>{@code rejected(seq INTEGER PRIMARY KEY AUTOINCREMENT, commit_id TEXT, tx_index
+   *       INTEGER, fn TEXT, params TEXT, reason TEXT)}: one row per transaction that could not be
+   *       applied (see {@link Realizer}: {@code ["add-tweet", 42]}, a status without an id), with
+   *       its params as JSON text and the reason (at most 2,000 characters); it has no row in
+   *       {@code ops} and realization goes on, unless the realizer is strict;
    *   <li>{@code applied_log(address TEXT PRIMARY KEY, log BLOB)}: the canonical CBOR of
-   *       {@link AppliedLog}, written in the same SQLite transaction as the effects.
+   *       {@link AppliedLog}, written in the same SQLite transaction as the effects (and the
+   *       rejections: exactly-once for both).
    * </ul>
    * WAL journal, {@code synchronous=NORMAL}: a power loss may undo the last committed batches, not
-   * part of one; they are realized again. A reset empties all three tables, for every address.
+   * part of one; they are realized again. A reset empties every table, for every address.
    * Handlers get a {@link SqlContext} on the open transaction.
    *
    * @throws io.replikon.error.ReplikonException {@code STORE_IO} if it cannot be opened
@@ -47,13 +53,17 @@ public final class Sinks {
    *       the SQLite sink ({@code created_at} null when Twitter's time does not parse), with
    *       {@code text_tsv} generated as {@code to_tsvector('simple', text)} and GIN-indexed:
    *       {@code WHERE text_tsv @@ plainto_tsquery('simple', 'ethereum')};
+   *   <li>{@code rejected(seq bigserial PRIMARY KEY, commit_id text, tx_index integer, fn text,
+   *       params text, reason text)}: the transactions that could not be applied, as in the
+   *       SQLite sink (params as JSON text, not {@code jsonb});
    *   <li>{@code applied_log(address text PRIMARY KEY, log bytea)}: the canonical CBOR of
-   *       {@link AppliedLog}, written in the same PostgreSQL transaction as the effects.
+   *       {@link AppliedLog}, written in the same PostgreSQL transaction as the effects and the
+   *       rejections.
    * </ul>
    * The rows of a batch are sent with JDBC batching, rewritten into multi-row inserts. PostgreSQL
-   * stores no NUL character in {@code text} nor {@code jsonb}: a transaction holding one stops the
-   * realization with {@code STORE_IO}. A reset truncates all three tables, for every address, in
-   * one transaction. Handlers get a {@link SqlContext} on the open transaction.
+   * stores no NUL character in {@code text} nor {@code jsonb}: a transaction holding one in its fn
+   * or params cannot be applied and is rejected (its fn and reason stored with the NUL written
+   * {@code \u0000}). A reset truncates every table, for every address, in one transaction. Handlers get a {@link SqlContext} on the open transaction.
    *
    * <p>{@code url} is either a JDBC URL, {@code jdbc:postgresql://host:port/db?param=value}, or a
    * libpq connection URI as the command line takes it, {@code postgresql://user:password@host:port
@@ -90,6 +100,11 @@ public final class Sinks {
    * written straight from their CBOR encoding, without building a tree; the lines are the same
    * bytes as a handler that adds nothing would get.
    *
+   * <p>Rejections: every transaction with a handler is written as a line (its params are JSON
+   * already), so there is nothing the sink itself cannot store; it records no rejections
+   * ({@link Sink#recordsRejections()} false), and a handler that throws, for whatever reason,
+   * stops the realization with the batch cut away, strict or not.
+   *
    * @throws io.replikon.error.ReplikonException {@code INVALID_INPUT} if the file is not empty
    *     and has no sidecar, {@code STORE_IO} if it is shorter than recorded or cannot be opened
    */
@@ -100,6 +115,11 @@ public final class Sinks {
   /**
    * Returns a sink that calls {@code callback} for each applied transaction, at least once (see
    * {@link Callback}), with its applied-log in memory: a new sink starts from nothing.
+   *
+   * <p>Rejections: none are recorded ({@link Sink#recordsRejections()} false). What the callback
+   * throws is the caller's: it stops the realization, strict or not, and the batch is delivered
+   * again by the next run; a callback that wants to go on past a transaction it cannot use
+   * catches and records that itself.
    */
   public static Sink<Callback> callback(Callback callback) {
     return new CallbackSink(Objects.requireNonNull(callback, "callback"), Optional.empty());
@@ -107,7 +127,8 @@ public final class Sinks {
 
   /**
    * Returns a sink that calls {@code callback} for each applied transaction, at least once, with
-   * its applied-log in the file {@code appliedLog}, replaced atomically after each batch.
+   * its applied-log in the file {@code appliedLog}, replaced atomically after each batch. Records
+   * no rejections, as {@link #callback(Callback)}.
    */
   public static Sink<Callback> callback(Callback callback, Path appliedLog) {
     return new CallbackSink(Objects.requireNonNull(callback, "callback"),

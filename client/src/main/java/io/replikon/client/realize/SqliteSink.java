@@ -9,7 +9,8 @@ import java.sql.Statement;
 
 /**
  * The SQLite sink: every applied transaction is a row of {@code ops}; {@code add-tweet}s also fill
- * {@code tweets} and its full-text index {@code tweets_fts}; the applied-log of each address is a
+ * {@code tweets} and its full-text index {@code tweets_fts}; a transaction that cannot be applied
+ * is a row of {@code rejected}; the applied-log of each address is a
  * row of {@code applied_log}, written in the same SQLite transaction as the effects.
  *
  * <p>Durability: WAL journal with {@code synchronous=NORMAL}. A committed batch survives a crash of
@@ -43,6 +44,9 @@ final class SqliteSink extends JdbcSink {
             + "content='tweets', content_rowid='id')");
         s.execute("CREATE TRIGGER IF NOT EXISTS tweets_fts_insert AFTER INSERT ON tweets BEGIN "
             + "INSERT INTO tweets_fts (rowid, text) VALUES (new.id, new.text); END");
+        s.execute("CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            + "commit_id TEXT NOT NULL, tx_index INTEGER NOT NULL, fn TEXT NOT NULL, "
+            + "params TEXT, reason TEXT NOT NULL)");
         s.execute("CREATE TABLE IF NOT EXISTS applied_log (address TEXT PRIMARY KEY, "
             + "log BLOB NOT NULL)");
       }
@@ -78,6 +82,8 @@ final class SqliteSink extends JdbcSink {
     s.execute("DELETE FROM sqlite_sequence WHERE name = 'ops'");
     s.execute("INSERT INTO tweets_fts (tweets_fts) VALUES ('delete-all')");
     s.execute("DELETE FROM tweets");
+    s.execute("DELETE FROM rejected");
+    s.execute("DELETE FROM sqlite_sequence WHERE name = 'rejected'");
     s.execute("DELETE FROM applied_log");
   }
 }

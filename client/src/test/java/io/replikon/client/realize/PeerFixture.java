@@ -3,8 +3,11 @@ package io.replikon.client.realize;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
+import io.replikon.error.ReplikonException;
 import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,5 +110,97 @@ abstract class PeerFixture {
         .containsExactlyElementsOf(expected);
     RealizerIT.assertExactlyOnce(url, n);
     assertThat(RealizerIT.count(url, "SELECT count(*) FROM tweets")).isEqualTo(n);
+  }
+
+  /** The commits of {@link #goodBadGood}: tweets 1-2; 3, two bad ones, 4; tweets 5-7. */
+  record GoodBadGood(Hash first, Hash bad, Hash last) {}
+
+  /**
+   * Three commits on {@code server}: tweets 1 and 2; tweet 3, {@code ["add-tweet", 42]}, a status
+   * without an id, tweet 4; tweets 5, 6 and 7. Seven tweets, two transactions that cannot be
+   * applied (indexes 1 and 2 of the middle commit).
+   */
+  static GoodBadGood goodBadGood(Peer server) throws Exception {
+    RealizerIT.get(server.create(RealizerIT.TWEETS));
+    Hash first = RealizerIT.get(server.transact(RealizerIT.TWEETS,
+        List.of(RealizerIT.tweet(1, "one"), RealizerIT.tweet(2, "two"))));
+    Hash bad = RealizerIT.get(server.transact(RealizerIT.TWEETS, List.of(
+        RealizerIT.tweet(3, "three"),
+        new Transaction("add-tweet", JsonNodeFactory.instance.numberNode(42)),
+        new Transaction("add-tweet", JsonNodeFactory.instance.objectNode().put("text", "no id")),
+        RealizerIT.tweet(4, "four"))));
+    Hash last = RealizerIT.get(server.transact(RealizerIT.TWEETS, List.of(
+        RealizerIT.tweet(5, "five"), RealizerIT.tweet(6, "six"), RealizerIT.tweet(7, "seven"))));
+    return new GoodBadGood(first, bad, last);
+  }
+
+  /**
+   * Good, bad, good transactions in batches of two, the first run crashing (a handler's
+   * {@link IllegalStateException}: a failure, not bad data) at tweet {@code crashAt}, a second run
+   * on a new sink going on: every good transaction applied once, both bad ones in
+   * {@code rejected} once each with their reason, none in {@code ops}.
+   */
+  void rejectsWhatItCannotApply_andResumesExactlyOnce(String url, Supplier<Sink<SqlContext>> open,
+      long crashAt) throws Exception {
+    Peer server = server();
+    GoodBadGood commits = goodBadGood(server);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = open.get()) {
+      assertThat(sink.recordsRejections()).isTrue();
+      Realizer crashing = Realizer.builder(reader, RealizerIT.TWEETS, sink).batchSize(2)
+          .handle("add-tweet", (sql, t) -> {
+            if (t.transaction().params().path("id").asLong() == crashAt) {
+              throw new IllegalStateException("crash");
+            }
+            Tweets.insert((JdbcSink) sql, t);
+          }).build();
+      assertThatThrownBy(crashing::runUntilSynced).hasRootCauseMessage("crash");
+      assertThat(RealizerIT.count(url, "SELECT count(*) FROM tweets"))
+          .as("applied before the crash").isEqualTo(crashAt - 1);
+    }
+    try (Sink<SqlContext> sink = open.get()) {
+      Progress p = Realizer.builder(reader, RealizerIT.TWEETS, sink).batchSize(2).build()
+          .runUntilSynced();
+      assertThat(p.commitsApplied()).isPositive();
+      assertThat(sink.load(RealizerIT.TWEETS).frontier()).containsExactly(commits.last());
+    }
+    RealizerIT.assertExactlyOnce(url, 7);
+    assertThat(RealizerIT.column(url, "SELECT id FROM tweets ORDER BY id"))
+        .containsExactly("1", "2", "3", "4", "5", "6", "7");
+    assertThat(RealizerIT.column(url, "SELECT commit_id || ':' || tx_index || ' ' || fn || ' '"
+        + " || params FROM rejected ORDER BY seq")).containsExactly(
+        commits.bad().hex() + ":1 add-tweet 42",
+        commits.bad().hex() + ":2 add-tweet {\"text\":\"no id\"}");
+    assertThat(RealizerIT.column(url, "SELECT reason FROM rejected ORDER BY seq"))
+        .allSatisfy(reason -> assertThat(reason).contains("the status has no id"));
+    assertThat(RealizerIT.count(url, "SELECT count(*) FROM ops WHERE commit_id = '"
+        + commits.bad().hex() + "'")).as("the rejected are not in ops").isEqualTo(2);
+  }
+
+  /**
+   * A strict realizer stops at the first transaction it cannot apply, naming its commit, index and
+   * fn, with nothing of its batch applied and nothing rejected; a realizer that is not strict then
+   * goes on from there.
+   */
+  void strict_stopsAtTheFirstTransactionItCannotApply(String url,
+      Supplier<Sink<SqlContext>> open) throws Exception {
+    Peer server = server();
+    GoodBadGood commits = goodBadGood(server);
+    Peer reader = client(server);
+    try (Sink<SqlContext> sink = open.get()) {
+      Realizer strict = Realizer.builder(reader, RealizerIT.TWEETS, sink).batchSize(2)
+          .strict(true).build();
+      assertThatThrownBy(strict::runUntilSynced).isInstanceOf(ReplikonException.class)
+          .hasMessageContaining("transaction 1 of commit " + commits.bad().hex())
+          .hasMessageContaining("fn 'add-tweet'").hasMessageContaining("the status has no id")
+          .extracting(e -> ((ReplikonException) e).reason())
+          .isEqualTo(ReplikonException.Reason.INVALID_INPUT);
+      assertThat(RealizerIT.count(url, "SELECT count(*) FROM rejected")).isZero();
+      assertThat(RealizerIT.column(url, "SELECT id FROM tweets ORDER BY id"))
+          .as("tweet 3 was in the batch rolled back").containsExactly("1", "2");
+      Realizer.builder(reader, RealizerIT.TWEETS, sink).batchSize(2).build().runUntilSynced();
+    }
+    RealizerIT.assertExactlyOnce(url, 7);
+    assertThat(RealizerIT.count(url, "SELECT count(*) FROM rejected")).isEqualTo(2);
   }
 }

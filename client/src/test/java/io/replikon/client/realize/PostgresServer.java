@@ -1,5 +1,6 @@
 package io.replikon.client.realize;
 
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -50,21 +51,42 @@ final class PostgresServer implements AutoCloseable {
     this.port = port;
   }
 
+  /** Set to 1 (as {@code .ci/run} does), a missing PostgreSQL fails the tests instead. */
+  static final String REQUIRE = "REPLIKON_REQUIRE_POSTGRES";
+
+  /**
+   * Skips the calling test (a JUnit assumption) unless {@code available}, or fails it when
+   * {@code require} (the value of {@link #REQUIRE}) is {@code 1} or {@code true}: in CI the
+   * PostgreSQL tests must run.
+   */
+  static void assumeAvailable(boolean available, String message, String require) {
+    if (!available && require != null
+        && (require.equals("1") || require.equalsIgnoreCase("true"))) {
+      fail(message.replace("; test skipped", "") + "; " + REQUIRE + "=" + require
+          + " requires PostgreSQL");
+    }
+    assumeTrue(available, message);
+  }
+
+  private static void assumeAvailable(boolean available, String message) {
+    assumeAvailable(available, message, System.getenv(REQUIRE));
+  }
+
   /**
    * Starts a server with its files under {@code dir}; skips the calling test (JUnit assumption)
    * if the PostgreSQL binaries, or as root the {@code postgres} user or {@code runuser}, are
-   * missing.
+   * missing, or fails it then if {@link #REQUIRE} is set.
    */
   static PostgresServer start(Path dir) throws IOException, InterruptedException {
     Optional<Path> bin = findBin();
-    assumeTrue(bin.isPresent(), "PostgreSQL server binaries missing: no initdb and pg_ctl on the "
+    assumeAvailable(bin.isPresent(), "PostgreSQL server binaries missing: no initdb and pg_ctl on the "
         + "PATH nor in /usr/lib/postgresql/*/bin (apt-get install postgresql); test skipped");
     List<String> asUser = List.of();
     if (System.getProperty("user.name").equals("root")) {
       Optional<Path> runuser = onPath("runuser");
-      assumeTrue(runuser.isPresent(), "running as root, PostgreSQL must run as the user "
+      assumeAvailable(runuser.isPresent(), "running as root, PostgreSQL must run as the user "
           + SUPERUSER + " but runuser is not on the PATH; test skipped");
-      assumeTrue(run(List.of("id", "-u", SUPERUSER), dir).exit() == 0, "running as root, "
+      assumeAvailable(run(List.of("id", "-u", SUPERUSER), dir).exit() == 0, "running as root, "
           + "PostgreSQL must run as the user " + SUPERUSER + " but there is no such user; test "
           + "skipped");
       asUser = List.of(runuser.get().toString(), "-u", SUPERUSER, "--");

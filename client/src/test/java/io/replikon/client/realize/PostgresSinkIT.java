@@ -21,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Realizers reading real peers over loopback into a real PostgreSQL server, started for this class
@@ -81,6 +83,36 @@ class PostgresSinkIT extends PeerFixture {
   @Test
   void realize_postgresql_crashInTheMiddleOfABatch_resumesExactlyOnce() throws Exception {
     crashInTheMiddleOfABatch_resumesExactlyOnce(db, () -> Sinks.postgresql(db));
+  }
+
+  @ParameterizedTest(name = "crash at tweet {0}")
+  @ValueSource(longs = {3, 4, 6})
+  void realize_postgresql_badTransactions_areRejected_andACrashKeepsExactlyOnce(long crashAt)
+      throws Exception {
+    rejectsWhatItCannotApply_andResumesExactlyOnce(db, () -> Sinks.postgresql(db), crashAt);
+  }
+
+  @Test
+  void realize_postgresql_strict_stopsAtTheFirstTransactionItCannotApply() throws Exception {
+    strict_stopsAtTheFirstTransactionItCannotApply(db, () -> Sinks.postgresql(db));
+  }
+
+  @Test
+  void realize_postgresql_nulCharacter_isRejected_andTheStreamGoesOn() throws Exception {
+    Peer server = server();
+    get(server.create(TWEETS));
+    Hash bad = get(server.transact(TWEETS, List.of(tweet(1, "one"), tweet(2, "nul \0 here"),
+        new Transaction("add-\0note", com.fasterxml.jackson.databind.node.JsonNodeFactory
+            .instance.textNode("x")), tweet(3, "three"))));
+    try (Sink<SqlContext> sink = Sinks.postgresql(db)) {
+      Realizer.builder(client(server), TWEETS, sink).accept("add-\0note").build()
+          .runUntilSynced();
+    }
+    assertExactlyOnce(2);
+    assertThat(column("SELECT tx_index || ' ' || fn || ' ' || reason FROM rejected ORDER BY seq"))
+        .containsExactly("1 add-tweet PostgreSQL stores no NUL character (U+0000), and the params "
+            + "of " + bad.hex() + ":1 hold one", "2 add-\\u0000note PostgreSQL stores no NUL "
+            + "character (U+0000), and the fn of " + bad.hex() + ":2 hold one");
   }
 
   @Test

@@ -43,4 +43,25 @@ class PostgresSinkTest {
         .extracting(e -> ((ReplikonException) e).reason())
         .isEqualTo(ReplikonException.Reason.INVALID_INPUT);
   }
+
+  @Test
+  void hasNulEscape_findsTheEscapeOfU0000_notAnEscapedBackslashBeforeIt() {
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\u0000b\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\\\u0000b\"}")).isFalse();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"a\\u00001\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("{\"t\":\"\\\\\\u0000\"}")).isTrue();
+    assertThat(PostgresSink.hasNulEscape("\\u0001 \\n")).isFalse();
+  }
+
+  @Test
+  void missingPostgres_skips_butFailsWhenRequired() {
+    assertThatThrownBy(() -> PostgresServer.assumeAvailable(false, "no initdb; test skipped",
+        null)).isInstanceOf(org.opentest4j.TestAbortedException.class);
+    assertThatThrownBy(() -> PostgresServer.assumeAvailable(false, "no initdb; test skipped",
+        "0")).isInstanceOf(org.opentest4j.TestAbortedException.class);
+    assertThatThrownBy(() -> PostgresServer.assumeAvailable(false, "no initdb; test skipped",
+        "1")).isInstanceOf(AssertionError.class)
+        .hasMessage("no initdb; REPLIKON_REQUIRE_POSTGRES=1 requires PostgreSQL");
+    PostgresServer.assumeAvailable(true, "no initdb; test skipped", "1");
+  }
 }

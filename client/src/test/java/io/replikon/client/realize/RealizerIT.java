@@ -34,6 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Realizers reading real peers over loopback into real sinks in temporary directories. */
 class RealizerIT extends PeerFixture {
@@ -214,6 +216,71 @@ class RealizerIT extends PeerFixture {
   void realize_sqlite_crashInTheMiddleOfABatch_resumesExactlyOnce() throws Exception {
     Path db = dir.resolve("crash.db");
     crashInTheMiddleOfABatch_resumesExactlyOnce("jdbc:sqlite:" + db, () -> Sinks.sqlite(db));
+  }
+
+  @ParameterizedTest(name = "crash at tweet {0}")
+  @ValueSource(longs = {3, 4, 6})
+  void realize_sqlite_badTransactions_areRejected_andACrashKeepsExactlyOnce(long crashAt)
+      throws Exception {
+    Path db = dir.resolve("rejected.db");
+    rejectsWhatItCannotApply_andResumesExactlyOnce("jdbc:sqlite:" + db, () -> Sinks.sqlite(db),
+        crashAt);
+  }
+
+  @Test
+  void realize_sqlite_strict_stopsAtTheFirstTransactionItCannotApply() throws Exception {
+    Path db = dir.resolve("strict.db");
+    strict_stopsAtTheFirstTransactionItCannotApply("jdbc:sqlite:" + db, () -> Sinks.sqlite(db));
+  }
+
+  @Test
+  void realize_sqlite_databaseFailureInAHandler_stopsRatherThanRejects() throws Exception {
+    Peer server = server();
+    goodBadGood(server);
+    Path db = dir.resolve("failing.db");
+    try (Sink<SqlContext> sink = Sinks.sqlite(db)) {
+      Realizer failing = Realizer.builder(client(server), TWEETS, sink).batchSize(2)
+          .handle("add-tweet", (sql, t) -> {
+            if (t.transaction().params().path("id").asLong() == 5) {
+              throw new java.sql.SQLException("disk I/O error");
+            }
+            Tweets.insert((JdbcSink) sql, t);
+          }).build();
+      assertThatThrownBy(failing::runUntilSynced).isInstanceOf(ReplikonException.class)
+          .hasMessageContaining("disk I/O error")
+          .extracting(e -> ((ReplikonException) e).reason())
+          .isEqualTo(ReplikonException.Reason.STORE_IO);
+    }
+    assertThat(count(db, "SELECT count(*) FROM rejected")).as("the bad data before it")
+        .isEqualTo(2);
+    assertThat(column(db, "SELECT id FROM tweets ORDER BY id")).as("4 in the batch of 5")
+        .containsExactly("1", "2", "3");
+  }
+
+  @Test
+  void realize_jsonLinesAndCallback_recordNoRejections_andStop() throws Exception {
+    Peer server = server();
+    goodBadGood(server);
+    Peer reader = client(server);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (Sink<Callback> sink = Sinks.callback(t -> {
+      if (!t.transaction().params().isObject()) {
+        throw new IllegalArgumentException("not a status");
+      }
+      seen.add(t.key());
+    })) {
+      assertThat(sink.recordsRejections()).isFalse();
+      assertThatThrownBy(Realizer.builder(reader, TWEETS, sink).accept("add-tweet").build()
+          ::runUntilSynced).as("the callback's exception is the caller's")
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("not a status");
+    }
+    Path file = dir.resolve("bad.jsonl");
+    try (Sink<ObjectNode> sink = Sinks.jsonLines(file)) {
+      assertThat(sink.recordsRejections()).isFalse();
+      Realizer.builder(reader, TWEETS, sink).accept("add-tweet").build().runUntilSynced();
+    }
+    assertThat(Files.readAllLines(file)).as("every transaction a line").hasSize(9)
+        .anySatisfy(line -> assertThat(line).endsWith("\"params\":42}"));
   }
 
   @Test
