@@ -304,7 +304,7 @@ final class HostileClients {
       for (int i = 0; i < 1500; i++) {
         hashes.add(fx.chunkId);
       }
-      byte[] fetch = MessageCodec.encode(new Message.Fetch(2, hashes));
+      byte[] fetch = Raw.fetch(2, hashes);
       long start = System.nanoTime();
       ws.sendBinary(fetch);
       ws.flush();
@@ -345,11 +345,10 @@ final class HostileClients {
         if (msg instanceof Message.Fetch fetch) {
           long id = 3;
           for (Hash h : fetch.hashes()) {
-            Message.Slice slice = h.equals(fx.chunkId)
-                ? new Message.Slice(h, 0, 1_000_000_000L, new byte[] {0x42})
-                : fx.sliceOf(h);
-            byte[] reply = MessageCodec.encode(
-                new Message.FetchReply(id++, fetch.id(), List.of(slice), false));
+            byte[] reply = h.equals(fx.chunkId)
+                ? Raw.fetchReply(id++, fetch.id(), h, 0, 1_000_000_000L, new byte[] {0x42}, false)
+                : MessageCodec.encode(new Message.FetchReply(id++, fetch.id(),
+                    List.of(fx.sliceOf(h)), false));
             if (h.equals(fx.chunkId)) {
               start = System.nanoTime();
               out.json.put("sent_bytes", reply.length);
@@ -396,11 +395,11 @@ final class HostileClients {
       });
       Thread.sleep(1000);
       long relayedBefore = relayed.get();
-      List<Message.Interest> interests = new ArrayList<>();
+      List<Address> many = new ArrayList<>();
       for (int i = 0; i < 50_000; i++) {
-        interests.add(new Message.Interest(new Address("a", UUID.randomUUID()), Set.of()));
+        many.add(new Address("a", UUID.randomUUID()));
       }
-      byte[] subscribe = MessageCodec.encode(new Message.Subscribe(2, interests));
+      byte[] subscribe = Raw.subscribe(2, many);
       long cpu0 = t.cpuTicks();
       try (Ws ws = Ws.open(t.wsPort, 5000)) {
         ws.sendMessage(hello("subscriber"));
@@ -552,8 +551,7 @@ final class HostileClients {
   private static void hugeName(Target t, Outcome out) throws Exception {
     char[] name = new char[15 << 20];
     Arrays.fill(name, 'A');
-    byte[] frame = MessageCodec.encode(new Message.Hello(1, new String(name),
-        Message.PROTOCOL_VERSION, Message.Role.CLIENT, Map.of()));
+    byte[] frame = Raw.hello(new String(name));
     long before = t.logBytes();
     long start = System.nanoTime();
     for (int i = 0; i < 3; i++) {
@@ -580,8 +578,7 @@ final class HostileClients {
     long linesBefore = t.countLogLines("");
     long start = System.nanoTime();
     try (Ws ws = Ws.open(t.wsPort, 5000)) {
-      ws.sendMessage(MessageCodec.encode(new Message.Hello(1, "nice\n" + forged,
-          Message.PROTOCOL_VERSION, Message.Role.CLIENT, Map.of())));
+      ws.sendMessage(Raw.hello("nice\n" + forged));
       Ending e = Ending.await(ws, start, 3000, 1 << 20);
       if (e.closed) {
         out.ended(e, start);
@@ -1028,6 +1025,56 @@ final class HostileClients {
       } catch (IOException | RuntimeException e) {
         return new ProbeResult(false, shortError(e));
       }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hostile messages encoded by hand (docs/PROTOCOL.md, section 4), not by MessageCodec: a codec
+  // that learns to refuse them must not stop the harness from sending them.
+
+  static final class Raw {
+    private Raw() {}
+
+    private static ObjectNode message(long id, String kind) {
+      ObjectNode m = F.objectNode();
+      m.put("id", id);
+      m.put("kind", kind);
+      return m;
+    }
+
+    static byte[] hello(String peer) {
+      ObjectNode m = message(1, "hello");
+      m.put("peer", peer);
+      m.put("version", Message.PROTOCOL_VERSION);
+      m.put("role", "client");
+      return CanonicalCbor.encode(m);
+    }
+
+    static byte[] subscribe(long id, List<Address> addresses) {
+      ObjectNode m = message(id, "subscribe");
+      ArrayNode interests = m.putArray("interests");
+      for (Address a : addresses) {
+        ObjectNode i = interests.addObject();
+        i.set("address", a.toValue());
+        i.putArray("heads");
+      }
+      return CanonicalCbor.encode(m);
+    }
+
+    static byte[] fetch(long id, List<Hash> hashes) {
+      ObjectNode m = message(id, "fetch");
+      ArrayNode list = m.putArray("hashes");
+      hashes.forEach(h -> list.add(h.toBytes()));
+      return CanonicalCbor.encode(m);
+    }
+
+    static byte[] fetchReply(long id, long re, Hash hash, long offset, long total, byte[] bytes,
+        boolean last) {
+      ObjectNode m = message(id, "fetch-reply");
+      m.put("re", re);
+      m.putArray("slices").addArray().add(hash.toBytes()).add(offset).add(total).add(bytes);
+      m.put("last", last);
+      return CanonicalCbor.encode(m);
     }
   }
 
