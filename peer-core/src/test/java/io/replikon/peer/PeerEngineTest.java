@@ -499,7 +499,7 @@ class PeerEngineTest {
     assertThat(link.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)).hasSize(1)
         .first().satisfies(r -> assertThat(r.slices().get(0).total()).isPositive());
     link.writable = false;
-    for (int i = 0; i < PeerEngine.MAX_DEFERRED_FETCHES; i++) {
+    for (int i = 0; i < engine.config().limits().maxFetchesInFlight(); i++) {
       engine.received(link, new Message.Fetch(++ids, List.of(root)));
     }
     assertThat(link.closed).isFalse();
