@@ -952,16 +952,8 @@ public final class PeerEngine {
     p.values.forEach((h, v) -> (freshIds.contains(h) ? commitValues : chunkValues).put(h, v));
     Update update = new Update(a.address, p.fresh, commitValues, chunkValues);
     // Every value of p was hashed as it arrived (Inbound.keep): no second hashing.
-    Cdvcs.Preview change;
-    try {
-      change = store.writeVerified(a.cdvcs, update);
-    } catch (ReplikonException e) {
-      if (!storeFault(e)) {
-        throw e;
-      }
-      fail(a, p, e); // answered internal; the next publish starts
-      return;
-    }
+    // A write the store refuses throws: fail() answers it internal and starts the next publish.
+    Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
     unsynced = true;
     remember(update);
     Set<Hash> known = p.from.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
