@@ -94,4 +94,37 @@ class EngineFailureIT {
     assertThat(counters.internalErrors()).isEqualTo(2);
     assertThat(server.status().get(30, TimeUnit.SECONDS).connections()).hasSize(2);
   }
+
+  @Test
+  void aPeerIdWithANewline_isLoggedOnOneLine() throws Exception {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(RunningPeer.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    try {
+      BadPeerIT.Evil evil = new BadPeerIT.Evil();
+      Connection c = transport.connect(server.url().orElseThrow(), evil)
+          .get(30, TimeUnit.SECONDS);
+      c.send(new Message.Hello(1, "mallory\n02:00:00.000 INFO forged line", 1,
+          Message.Role.CLIENT, Map.of()));
+      evil.next(Message.Hello.class);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(snapshot(lines))
+          .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("mallory")));
+      assertThat(snapshot(lines)).allSatisfy(e -> assertThat(e.getFormattedMessage())
+          .doesNotContain("\n"));
+      c.close(null);
+    } finally {
+      log.detachAppender(lines);
+    }
+  }
+
+  /** The lines logged so far (the appender adds under its own lock). */
+  static List<ch.qos.logback.classic.spi.ILoggingEvent> snapshot(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines) {
+    synchronized (lines) {
+      return List.copyOf(lines.list);
+    }
+  }
 }

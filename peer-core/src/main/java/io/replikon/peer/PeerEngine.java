@@ -231,6 +231,7 @@ public final class PeerEngine {
     AddressState a = address(address);
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update, alongside);
     store.store().sync();
+    unsynced = false; // this sync covers what an earlier, failed one left
     remember(update);
     subscribe(address);
     if (!change.newCommits().isEmpty()) {
