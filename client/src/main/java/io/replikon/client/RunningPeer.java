@@ -502,7 +502,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
     ConnectionLink link = new ConnectionLink(linkIds.incrementAndGet(), connection);
     links.put(connection, link);
     metrics.connectionsOpened.incrementAndGet();
-    run(() -> engine.opened(link));
+    runFor(link, () -> engine.opened(link));
   }
 
   @Override
@@ -605,7 +605,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   public void writabilityChanged(Connection connection, boolean writable) {
     ConnectionLink link = links.get(connection);
     if (link != null && writable) {
-      run(() -> engine.writable(link));
+      runFor(link, () -> engine.writable(link));
     }
   }
 
@@ -661,6 +661,17 @@ final class RunningPeer implements Peer, ConnectionHandler {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // closing: late transport events are dropped
     }
+  }
+
+  /** As {@link #run}, for work on one connection: a failure closes that connection only. */
+  private void runFor(ConnectionLink link, Runnable work) {
+    run(() -> {
+      try {
+        work.run();
+      } catch (Throwable t) {
+        failed(link, t);
+      }
+    });
   }
 
   private void requireOpen() {
