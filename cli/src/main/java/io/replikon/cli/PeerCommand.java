@@ -2,11 +2,13 @@ package io.replikon.cli;
 
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
+import io.replikon.peer.EngineConfig;
 import io.replikon.storage.Durability;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -103,6 +105,20 @@ final class PeerCommand implements Callable<Integer> {
           + "system's ($REPLIKON_TLS_TRUST).")
   private Path tlsTrust;
 
+  @Option(names = "--max-subscriptions", paramLabel = "N",
+      defaultValue = "${env:REPLIKON_MAX_SUBSCRIPTIONS:-1000}",
+      description = "Addresses one connection may subscribe to or publish; past it the "
+          + "connection is closed (overloaded). A server mesh whose peers hold more CDVCSs "
+          + "needs more ($REPLIKON_MAX_SUBSCRIPTIONS, default ${DEFAULT-VALUE}).")
+  private int maxSubscriptions;
+
+  @Option(names = "--hello-timeout", paramLabel = "DURATION",
+      defaultValue = "${env:REPLIKON_HELLO_TIMEOUT:-10s}",
+      converter = CollectCommand.DurationConverter.class,
+      description = "Close a connection that has not said hello after this long, e.g. 10s "
+          + "($REPLIKON_HELLO_TIMEOUT, default ${DEFAULT-VALUE}).")
+  private Duration helloTimeout;
+
   @Override
   public Integer call() throws InterruptedException {
     if ((tlsCert == null) != (tlsKey == null)) {
@@ -110,8 +126,14 @@ final class PeerCommand implements Callable<Integer> {
     }
     Durability mode = durability;
     String id = peerId != null ? peerId : defaultPeerId();
+    if (maxSubscriptions < 1 || helloTimeout.isZero() || helloTimeout.isNegative()) {
+      throw new ParameterException(spec.commandLine(),
+          "--max-subscriptions and --hello-timeout must be positive");
+    }
     PeerConfig config = PeerConfig.server(store).withPeerId(id).withListen(host, port)
-        .withConnect(connect).withDurability(mode);
+        .withConnect(connect).withDurability(mode)
+        .withLinkLimits(EngineConfig.LinkLimits.defaults().withMaxSubscriptions(maxSubscriptions)
+            .withHelloTimeout(helloTimeout));
     if (httpPort != null) {
       config = config.withHttpPort(httpPort);
     }
@@ -122,10 +144,11 @@ final class PeerCommand implements Callable<Integer> {
       config = config.withTrustCertificate(tlsTrust);
     }
     LOG.info("configuration: peer-id={} store={} host={} port={} connect={} http-port={} "
-        + "durability={} tls-cert={} tls-key={} tls-trust={}", id, store.toAbsolutePath(), host,
+        + "durability={} tls-cert={} tls-key={} tls-trust={} max-subscriptions={} "
+        + "hello-timeout={}", id, store.toAbsolutePath(), host,
         port, connect, httpPort == null ? "off" : httpPort, mode.name().toLowerCase(Locale.ROOT),
         tlsCert == null ? "-" : tlsCert, tlsKey == null ? "-" : "(set)",
-        tlsTrust == null ? "-" : tlsTrust);
+        tlsTrust == null ? "-" : tlsTrust, maxSubscriptions, helloTimeout);
     CountDownLatch stopped = new CountDownLatch(1);
     Peer peer = Peer.start(config);
     LOG.info("listening on {}{}", peer.url().orElseThrow(),

@@ -29,8 +29,13 @@ public record PeerStatus(String peerId, String role, List<String> connections,
    * @param publishesStored publishes that brought new commits
    * @param valuesFetched values received in fetch replies
    * @param bytesFetched bytes received in fetch replies
-   * @param refusals connections closed for bad input
+   * @param refusals connections closed for bad input or for passing a limit
+   * @param internalErrors failures of this peer while handling a connection's messages (each
+   *     closed that connection with an error {@code internal}; the peer went on)
+   * @param storeFailures store writes or reads that failed on what a connection sent or asked
+   *     for (each answered with an error {@code internal}; the connection stayed open)
    */
   public record Counters(long connectionsOpened, long commitsStored, long publishesStored,
-      long valuesFetched, long bytesFetched, long refusals) {}
+      long valuesFetched, long bytesFetched, long refusals, long internalErrors,
+      long storeFailures) {}
 }

@@ -14,6 +14,7 @@ import io.replikon.peer.Link;
 import io.replikon.peer.PeerEngine;
 import io.replikon.peer.PeerEvents;
 import io.replikon.protocol.Message;
+import io.replikon.protocol.Printable;
 import io.replikon.storage.Batch;
 import io.replikon.storage.Column;
 import io.replikon.storage.Store;
@@ -65,6 +66,15 @@ import org.slf4j.LoggerFactory;
  * queued up while the engine was busy, GROUP messages at a time, to PeerEngine.receivedAll: the
  * publishes they complete are synced once and acked after that sync. Messages of a connection
  * keep their order, and an inbox task is queued only after the connection's opened task.
+ *
+ * Failures on the engine thread: nothing thrown while handling one connection's messages may end
+ * the thread that serves every connection. A Throwable of any kind (an OutOfMemoryError, a
+ * StackOverflowError, a bug) raised by the engine for one connection closes that connection with
+ * an error internal, is logged once with its stack and counted, and the engine goes on with the
+ * others. A store failure (a full disk, a damaged file) was answered to the peer by the engine
+ * already: it is counted, and logged once until the store works again. Every task on the engine
+ * thread (ticks, API calls) catches Throwable, since a scheduled task that throws is never run
+ * again.
  */
 final class RunningPeer implements Peer, ConnectionHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RunningPeer.class);
@@ -92,13 +102,18 @@ final class RunningPeer implements Peer, ConnectionHandler {
   /** Addresses with an auto-merge scheduled (engine thread only). */
   private final Set<Address> mergesScheduled = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
+  /** Also told what the engine reports (tests observe and inject failures through it). */
+  private final PeerEvents observer;
+  /** The store failure logged last, until the store works again (engine thread only). */
+  private String storeFailureLogged;
   private final PeerClient client;
   private final PeerServer server;
   private final StatusServer http;
   private volatile boolean closed;
 
-  private RunningPeer(PeerConfig config) {
+  private RunningPeer(PeerConfig config, PeerEvents observer) {
     this.config = config;
+    this.observer = observer;
     this.store = config.store()
         .map(dir -> Stores.open(StoreConfig.at(dir).withDurability(config.durability())))
         .orElseGet(Stores::inMemory);
@@ -116,7 +131,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       this.engineThread = thread;
       this.engine = new PeerEngine(
           EngineConfig.defaults(config.peerId(), config.role())
-              .withFetchTimeout(config.fetchTimeout()),
+              .withFetchTimeout(config.fetchTimeout()).withLinkLimits(config.linkLimits()),
           cdvcs, config.clock(), metrics);
       engineThread.scheduleWithFixedDelay(() -> run(engine::tick), 1, 1, TimeUnit.SECONDS);
       ClientConfig clientConfig = ClientConfig.defaults();
@@ -155,7 +170,16 @@ final class RunningPeer implements Peer, ConnectionHandler {
   }
 
   static Peer start(PeerConfig config) {
-    RunningPeer peer = new RunningPeer(config);
+    return start(config, new PeerEvents() {});
+  }
+
+  /**
+   * Starts a peer whose engine events also go to {@code observer}, after this peer's own handling
+   * of them, on the engine thread. What the observer throws is handled as a failure of the engine
+   * on the connection concerned (tests use that).
+   */
+  static Peer start(PeerConfig config, PeerEvents observer) {
+    RunningPeer peer = new RunningPeer(config, observer);
     for (URI uri : config.connect()) {
       peer.connect(uri);
     }
@@ -365,7 +389,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
       ordered.sort(null);
       Update merge = now.merge(ordered, List.of(), config.author(), config.clock().millis());
       engine.submit(merge);
-      LOG.info("{}: merged {} heads as {}", address, ordered.size(), merge.lastCommit());
+      LOG.info("{}: merged {} heads as {}", Printable.of(address.toString()), ordered.size(),
+          merge.lastCommit());
     }), delay, TimeUnit.MILLISECONDS);
   }
 
@@ -477,7 +502,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
     ConnectionLink link = new ConnectionLink(linkIds.incrementAndGet(), connection);
     links.put(connection, link);
     metrics.connectionsOpened.incrementAndGet();
-    run(() -> engine.opened(link));
+    runFor(link, () -> engine.opened(link));
   }
 
   @Override
@@ -507,8 +532,15 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       try {
         engine.receivedAll(link, group);
-      } catch (RuntimeException e) {
-        LOG.error("peer {}: engine failed: {}", config.peerId(), e.toString(), e);
+      } catch (Throwable t) {
+        if (t instanceof ReplikonException r && storeFault(r)) {
+          logStoreFailure(link, r); // a failed sync: the engine answered (and reported) each
+          // publish of the group
+        } else {
+          failed(link, t);
+          link.inbox.clear();
+          return;
+        }
       } finally {
         for (int i = 0; i < group.size(); i++) {
           link.handled();
@@ -517,11 +549,63 @@ final class RunningPeer implements Peer, ConnectionHandler {
     }
   }
 
+  private static boolean storeFault(ReplikonException e) {
+    return e.reason() == ReplikonException.Reason.STORE_IO
+        || e.reason() == ReplikonException.Reason.STORE_CLOSED;
+  }
+
+  /**
+   * Engine thread: the engine failed on a connection's messages. That connection is closed with
+   * an error internal and forgotten by the engine; the failure is logged (once) and counted; the
+   * engine and every other connection go on.
+   */
+  private void failed(ConnectionLink link, Throwable t) {
+    metrics.internalErrors.incrementAndGet();
+    try {
+      LOG.error("peer {}: handling the messages of {} failed ({}); closing that connection",
+          config.peerId(), link.describe(), t.toString(), t);
+    } catch (Throwable logging) {
+      // an OutOfMemoryError may leave no room to log: the count above still tells
+    }
+    try {
+      link.close(new Message.ErrorReport(0, 0, Message.ErrorCode.INTERNAL,
+          "this peer failed while handling your messages"));
+    } catch (Throwable ignored) {
+      // the connection is going away in any case
+    }
+    try {
+      engine.closed(link);
+    } catch (Throwable again) {
+      metrics.internalErrors.incrementAndGet();
+    }
+  }
+
+  /**
+   * Engine thread: counts a store failure, and logs it unless it is the one logged last (a full
+   * disk fails every publish: one line, not one per publish). A write that works again clears it.
+   */
+  private void storeFailed(Link link, ReplikonException e) {
+    metrics.storeFailures.incrementAndGet();
+    logStoreFailure(link, e);
+  }
+
+  private void logStoreFailure(Link link, ReplikonException e) {
+    String message = String.valueOf(e.getMessage());
+    String key = message.toLowerCase(java.util.Locale.ROOT).contains("no space left on device")
+        ? "no space left on device" : message;
+    if (!key.equals(storeFailureLogged)) {
+      storeFailureLogged = key;
+      LOG.error("peer {}: store failure on what {} sent or asked for, answered with an error"
+          + " (not logged again until the store works again or fails otherwise): {}",
+          config.peerId(), link.describe(), Printable.of(message, 1_000));
+    }
+  }
+
   @Override
   public void writabilityChanged(Connection connection, boolean writable) {
     ConnectionLink link = links.get(connection);
     if (link != null && writable) {
-      run(() -> engine.writable(link));
+      runFor(link, () -> engine.writable(link));
     }
   }
 
@@ -535,7 +619,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   public void closed(Connection connection, String reason) {
     ConnectionLink link = links.remove(connection);
     if (link != null) {
-      LOG.debug("connection {} closed: {}", link.describe(), reason);
+      LOG.debug("connection {} closed: {}", link.describe(), Printable.of(reason));
       run(() -> engine.closed(link));
     }
   }
@@ -553,7 +637,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       engineThread.execute(() -> {
         try {
           result.complete(work.get());
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
           result.completeExceptionally(e);
         }
       });
@@ -569,13 +653,25 @@ final class RunningPeer implements Peer, ConnectionHandler {
       engineThread.execute(() -> {
         try {
           work.run();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          metrics.internalErrors.incrementAndGet();
           LOG.error("peer {}: engine failed: {}", config.peerId(), e.toString(), e);
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // closing: late transport events are dropped
     }
+  }
+
+  /** As {@link #run}, for work on one connection: a failure closes that connection only. */
+  private void runFor(ConnectionLink link, Runnable work) {
+    run(() -> {
+      try {
+        work.run();
+      } catch (Throwable t) {
+        failed(link, t);
+      }
+    });
   }
 
   private void requireOpen() {
@@ -592,33 +688,47 @@ final class RunningPeer implements Peer, ConnectionHandler {
     final AtomicLong valuesFetched = new AtomicLong();
     final AtomicLong bytesFetched = new AtomicLong();
     final AtomicLong refusals = new AtomicLong();
+    final AtomicLong internalErrors = new AtomicLong();
+    final AtomicLong storeFailures = new AtomicLong();
 
     PeerStatus.Counters counters() {
       return new PeerStatus.Counters(connectionsOpened.get(), commitsStored.get(),
-          publishesStored.get(), valuesFetched.get(), bytesFetched.get(), refusals.get());
+          publishesStored.get(), valuesFetched.get(), bytesFetched.get(), refusals.get(),
+          internalErrors.get(), storeFailures.get());
     }
 
     @Override
     public void connected(Link link, Message.Hello hello) {
-      LOG.info("connected to peer {} ({}) at {}", hello.peer(),
+      LOG.info("connected to peer {} ({}) at {}", Printable.of(hello.peer()),
           hello.role().name().toLowerCase(java.util.Locale.ROOT), link.describe());
+      observer.connected(link, hello);
     }
 
     @Override
     public void disconnected(Link link) {
       LOG.info("disconnected from {}", link.describe());
+      observer.disconnected(link);
     }
 
     @Override
     public void refused(Link link, Message.ErrorCode code, String reason) {
       refusals.incrementAndGet();
-      LOG.warn("closed connection {}: {} {}", link.describe(), code.wireName(), reason);
+      LOG.warn("closed connection {}: {} {}", link.describe(), code.wireName(),
+          Printable.of(reason, 1_000));
+      observer.refused(link, code, reason);
     }
 
     @Override
     public void errorReceived(Link link, Message.ErrorReport error) {
       LOG.warn("peer at {} reported {}: {}", link.describe(), error.code().wireName(),
-          error.message());
+          Printable.of(error.message(), 1_000));
+      observer.errorReceived(link, error);
+    }
+
+    @Override
+    public void storeFailed(Link link, ReplikonException failure) {
+      RunningPeer.this.storeFailed(link, failure);
+      observer.storeFailed(link, failure);
     }
 
     @Override
@@ -626,17 +736,23 @@ final class RunningPeer implements Peer, ConnectionHandler {
       commitsStored.addAndGet(change.newCommits().size());
       if (link != null) {
         publishesStored.incrementAndGet();
+        if (storeFailureLogged != null) {
+          LOG.info("peer {}: the store works again", config.peerId());
+          storeFailureLogged = null;
+        }
       }
-      LOG.debug("{}: stored {} commits from {}", address, change.newCommits().size(),
-          link == null ? "this peer" : link.describe());
+      LOG.debug("{}: stored {} commits from {}", Printable.of(address.toString()),
+          change.newCommits().size(), link == null ? "this peer" : link.describe());
       scheduleMerge(address);
       for (Runnable listener : storedListeners.getOrDefault(address, List.of())) {
         try {
           listener.run();
         } catch (RuntimeException e) {
-          LOG.warn("a listener on {} failed: {}", address, e.toString(), e);
+          LOG.warn("a listener on {} failed: {}", Printable.of(address.toString()),
+              e.toString(), e);
         }
       }
+      observer.stored(address, link, change);
     }
 
     @Override
@@ -646,6 +762,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       if (waiting != null) {
         waiting.forEach(f -> f.complete(null));
       }
+      observer.synced(address, link);
     }
 
     @Override
@@ -656,6 +773,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       if (waiting != null && cdvcs.isPresent()) {
         waiting.removeIf(w -> w.completeIfIn(cdvcs.get(), heads));
       }
+      observer.acknowledged(address, link, heads);
     }
 
     @Override
@@ -664,6 +782,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       for (Message.Slice s : slices) {
         bytesFetched.addAndGet(s.bytes().length);
       }
+      observer.fetched(link, slices);
     }
   }
 

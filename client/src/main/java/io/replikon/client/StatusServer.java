@@ -86,7 +86,14 @@ final class StatusServer implements AutoCloseable {
         c.valuesFetched());
     counter(out, "replikon_fetched_bytes_total", "Bytes received in fetch replies.",
         c.bytesFetched());
-    counter(out, "replikon_refusals_total", "Connections closed for bad input.", c.refusals());
+    counter(out, "replikon_refusals_total",
+        "Connections closed for bad input or for passing a limit.", c.refusals());
+    counter(out, "replikon_internal_errors_total",
+        "Failures of this peer on a connection's messages (that connection closed).",
+        c.internalErrors());
+    counter(out, "replikon_store_failures_total",
+        "Store writes or reads that failed on what a peer sent or asked for (answered internal).",
+        c.storeFailures());
     out.append("# HELP replikon_cdvcs_commits Commits held per CDVCS.\n");
     out.append("# TYPE replikon_cdvcs_commits gauge\n");
     for (CdvcsStore.Summary x : s.cdvcs()) {

@@ -23,9 +23,11 @@ public interface Link {
   void close(Message.ErrorReport reason);
 
   /**
-   * Returns false while what was sent has not drained to the other peer (its socket buffer is
-   * full): the engine then defers serving fetches on this link until the host calls
-   * {@link PeerEngine#writable(Link)}.
+   * Returns false while what was sent has not drained to the other peer (more is queued toward it
+   * than the transport's byte budget allows): the engine then sends no more fetch replies and no
+   * more publishes on this link until the host calls {@link PeerEngine#writable(Link)}, so what is
+   * queued toward a peer that does not read stays about one message past that budget. Small
+   * answers (acks, errors, subscribes) still go out.
    */
   boolean isWritable();
 

@@ -3,15 +3,18 @@ package io.replikon.peer;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
+import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.CommitWalk;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
+import io.replikon.protocol.Printable;
 import io.replikon.storage.Batch;
 import io.replikon.value.Hash;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,9 +22,11 @@ import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -67,8 +72,25 @@ import java.util.Set;
  * never names a commit that is not durable; a burst of publishes costs one sync.
  *
  * Server peers extend subscriptions: an address a link subscribes to or publishes becomes an
- * interest, and the engine subscribes to it on every link, the asking one included, so a client's
- * own commits flow back in and a relay's clients get what its upstream has.
+ * interest, and the engine subscribes to it on every server link and on the asking link, so a
+ * client's own commits flow back in and a relay's clients get what its upstream has. A client
+ * link is never sent a subscribe for an address it did not subscribe to or publish itself.
+ *
+ * Hostile links. Everything a link can make this peer hold is bounded (EngineConfig.LinkLimits):
+ * the addresses it subscribes to or brings, the hashes of a fetch (repeats removed) and the
+ * fetches waiting for an answer, the bytes a fetch-reply slice may declare (by what was asked
+ * for: a commit value or a chunk), the time it may take to say hello. Past a bound the link is
+ * answered with an error and closed (PeerEvents.refused); other links go on. Fetches are answered
+ * one reply at a time while the link is writable, and publishes wait for writability too, so what
+ * is queued toward a link that does not read stays about one reply or publish past the
+ * transport's byte budget, whatever it asks for.
+ *
+ * Store failures. A write that fails (a full disk) or a stored value that cannot be read (a
+ * damaged file) is not the other peer's fault: the publish or subscribe it concerns is answered
+ * with an error internal that says what failed, the link stays open (PeerEvents.storeFailed), and
+ * the engine goes on with the next publish. A sender answered internal for one of its publishes
+ * backs off for that address on that link (1 s, doubling up to a minute), then offers again from
+ * the heads the receiver last confirmed.
  *
  * Threads. None: the engine is confined to one thread (the caller's), and every call runs to
  * completion. Time comes from the injected clock.
@@ -81,14 +103,37 @@ import java.util.Set;
  * <p><b>Thread safety.</b> Not thread-safe: confine every call to one thread. Calls block on the
  * store; run them on a thread that may block, not on a network event loop.
  *
- * <p><b>Failures.</b> Bad input from a link closes that link with an error and leaves the store as
- * it was; other links are not affected. Store failures propagate to the caller.
+ * <p><b>Failures.</b> Bad input from a link, or more than {@link EngineConfig.LinkLimits} allow,
+ * closes that link with an error and leaves the store as it was; other links are not affected. A
+ * store write or read that fails on what a link sent or asked for is answered to that link with
+ * an error {@code internal} (the link stays open); a failed sync, and a store failure of a local
+ * operation, propagate to the caller.
  */
 public final class PeerEngine {
   /** Values asked for in one fetch, at most. */
   static final int FETCH_GROUP = 8;
-  /** Fetches a link may have waiting while it does not read its replies; one more closes it. */
-  static final int MAX_DEFERRED_FETCHES = 16;
+  /**
+   * The largest commit value this peer assembles from fetch-reply slices: 256 KiB, room for a
+   * commit naming about 7,700 chunks (7.5 GiB of transactions) or as many parents. A slice that
+   * declares a larger total for a commit value is refused before anything is allocated. (Commit
+   * values normally travel inline in the publish that names them.)
+   */
+  static final int MAX_COMMIT_VALUE_BYTES = 256 << 10;
+  /**
+   * Bytes of inline values that the publishes of one link, received and not yet stored, may hold:
+   * 64 MiB, twice what a window of 8 publishes of 4 MiB brings. One more publish past it closes
+   * the link as overloaded.
+   */
+  static final long MAX_HELD_BYTES_PER_LINK = 64L << 20;
+  /**
+   * Bytes of values that one link may have this peer assemble from slices at once: 16 MiB, two
+   * fetch groups of the largest chunks. (A value within one reply needs no assembly.)
+   */
+  static final long MAX_PARTIAL_BYTES_PER_LINK = 2L * FETCH_GROUP * Chunk.MAX_BYTES;
+  /** The first wait before offering an address again to a peer that could not store it. */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+  /** The longest such wait. */
+  static final Duration LAST_RETRY = Duration.ofMinutes(1);
   /** Bytes of recently stored values kept to serve publishes and fetches without a read. */
   static final long RECENT_VALUE_BYTES = 32L << 20;
   private final EngineConfig config;
@@ -101,10 +146,10 @@ public final class PeerEngine {
   private final RecentValues recent = new RecentValues(RECENT_VALUE_BYTES);
   /** True inside {@link #receivedAll}: publishes are written without a sync each. */
   private boolean grouping;
-  /** A write was made since the last sync (grouping only). */
+  /** A write was made since the last sync that succeeded. */
   private boolean unsynced;
   /** What waits for the sync: the acks, reports and relays of what was written, in order. */
-  private final List<Runnable> afterSync = new ArrayList<>();
+  private final List<Pending> afterSync = new ArrayList<>();
 
   /**
    * Creates an engine. A server engine takes every CDVCS in the store as an interest.
@@ -156,7 +201,7 @@ public final class PeerEngine {
   public void subscribe(Address address) {
     if (interests.add(address)) {
       for (LinkState l : links.values()) {
-        if (l.ready()) {
+        if (l.ready() && announcesTo(l, address)) {
           subscribeOn(l, List.of(address));
         }
       }
@@ -186,6 +231,7 @@ public final class PeerEngine {
     AddressState a = address(address);
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update, alongside);
     store.store().sync();
+    unsynced = false; // this sync covers what an earlier, failed one left
     remember(update);
     subscribe(address);
     if (!change.newCommits().isEmpty()) {
@@ -199,7 +245,7 @@ public final class PeerEngine {
 
   /** A link opened: says hello. */
   public void opened(Link link) {
-    LinkState l = new LinkState(link);
+    LinkState l = new LinkState(link, clock.instant());
     if (links.putIfAbsent(link.id(), l) != null) {
       throw new IllegalStateException("link " + link.id() + " opened twice");
     }
@@ -223,12 +269,37 @@ public final class PeerEngine {
     events.disconnected(link);
   }
 
-  /** Checks fetch timeouts; call it about once a second. */
+  /**
+   * Checks the hello and fetch timeouts, and offers again what waited for a peer that could not
+   * store it; call it about once a second.
+   */
   public void tick() {
     Instant now = clock.instant();
+    Duration helloTimeout = config.limits().helloTimeout();
+    for (LinkState l : List.copyOf(links.values())) {
+      if (!l.ready() && now.isAfter(l.openedAt.plus(helloTimeout))) {
+        refuse(l, ErrorCode.PROTOCOL, "no hello within " + helloTimeout.toSeconds() + " s");
+      }
+    }
+    for (LinkState l : List.copyOf(links.values())) {
+      List<Address> due = new ArrayList<>();
+      for (Iterator<Map.Entry<Address, Retry>> it = l.retries.entrySet().iterator();
+          it.hasNext(); ) {
+        Map.Entry<Address, Retry> r = it.next();
+        if (r.getValue().waiting && !now.isBefore(r.getValue().at)) {
+          r.getValue().waiting = false;
+          due.add(r.getKey());
+        }
+      }
+      for (Address a : due) {
+        if (links.containsKey(l.link.id()) && l.theySubscribed.contains(a)) {
+          sendTo(l, a);
+        }
+      }
+    }
     for (AddressState a : List.copyOf(addresses.values())) {
       Inbound p = a.active;
-      if (p != null && p.fetchSentAt != null
+      if (p != null && p.fetchSentAt != null && links.containsKey(p.from.link.id())
           && now.isAfter(p.fetchSentAt.plus(config.fetchTimeout()))) {
         refuse(p.from, ErrorCode.MISSING_CONTENT, "fetch of " + p.fetching.size()
             + " values for a publish of " + a.address + " unanswered for "
@@ -259,13 +330,36 @@ public final class PeerEngine {
         case ERROR -> onError(l, (Message.ErrorReport) message);
       }
     } catch (ReplikonException e) {
-      switch (e.reason()) {
-        case HASH_MISMATCH -> refuse(l, ErrorCode.HASH_MISMATCH, e.getMessage());
-        case MALFORMED_VALUE, INVALID_INPUT -> refuse(l, ErrorCode.MALFORMED, e.getMessage());
-        case MISSING_CONTENT -> refuse(l, ErrorCode.MISSING_CONTENT, e.getMessage());
-        default -> throw e;
+      ErrorCode code = peerFault(e);
+      if (code == null) {
+        throw e;
+      }
+      if (links.containsKey(l.link.id())) {
+        refuse(l, code, e.getMessage());
       }
     }
+  }
+
+  /**
+   * Returns the error code for a failure caused by what the other peer sent, or null for one that
+   * is not its fault (the store's, this peer's).
+   */
+  private static ErrorCode peerFault(ReplikonException e) {
+    return switch (e.reason()) {
+      case HASH_MISMATCH -> ErrorCode.HASH_MISMATCH;
+      case MALFORMED_VALUE, INVALID_INPUT -> ErrorCode.MALFORMED;
+      case MISSING_CONTENT -> ErrorCode.MISSING_CONTENT;
+      case PROTOCOL -> ErrorCode.PROTOCOL;
+      case TOO_LARGE -> ErrorCode.TOO_LARGE;
+      case OVERLOADED -> ErrorCode.OVERLOADED;
+      default -> null;
+    };
+  }
+
+  /** Returns true for a failure of this peer's store: a write refused, a value unreadable. */
+  private static boolean storeFault(ReplikonException e) {
+    return e.reason() == ReplikonException.Reason.STORE_IO
+        || e.reason() == ReplikonException.Reason.STORE_CLOSED;
   }
 
   /**
@@ -285,12 +379,12 @@ public final class PeerEngine {
       throw new IllegalStateException("receivedAll called from inside receivedAll");
     }
     grouping = true;
-    RuntimeException failure = null;
+    Throwable failure = null;
     try {
       for (Message m : messages) {
         try {
           received(link, m);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
           failure = add(failure, e);
         }
       }
@@ -298,16 +392,14 @@ public final class PeerEngine {
       grouping = false;
       try {
         flushWrites();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         failure = add(failure, e);
       }
     }
-    if (failure != null) {
-      throw failure;
-    }
+    rethrow(failure);
   }
 
-  private static RuntimeException add(RuntimeException first, RuntimeException next) {
+  private static Throwable add(Throwable first, Throwable next) {
     if (first == null) {
       return next;
     }
@@ -315,28 +407,48 @@ public final class PeerEngine {
     return first;
   }
 
+  /** Throws an unchecked throwable collected by {@link #add}, if any. */
+  private static void rethrow(Throwable failure) {
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure instanceof Error e) {
+      throw e;
+    }
+  }
+
   /**
    * Syncs what was written without a sync, then sends what waited for it: every ack of the group
-   * is sent even if reporting one of them fails (the first failure is thrown after).
+   * is sent even if reporting one of them fails (the first failure, an Error included, is thrown
+   * after).
    */
   private void flushWrites() {
-    List<Runnable> due = List.copyOf(afterSync);
+    List<Pending> due = List.copyOf(afterSync);
     afterSync.clear();
     if (unsynced) {
-      unsynced = false;
-      store.store().sync(); // if this fails, nothing of the group is acknowledged
-    }
-    RuntimeException failure = null;
-    for (Runnable r : due) {
       try {
-        r.run();
+        store.store().sync();
+        unsynced = false;
       } catch (RuntimeException e) {
-        failure = add(failure, e);
+        // Nothing of the group is acknowledged: each publish is answered internal instead, so
+        // its sender backs off rather than waits. What was written stays "unsynced": the next
+        // ack waits for a sync that succeeds.
+        for (Pending d : due) {
+          answerStoreFailure(d.publish(), "this peer could not make the publish of "
+              + d.address() + " durable", e);
+        }
+        throw e;
       }
     }
-    if (failure != null) {
-      throw failure;
+    Throwable failure = null;
+    for (Pending d : due) {
+      try {
+        d.afterSync().run();
+      } catch (RuntimeException | Error e) {
+        failure = add(failure, e); // the acks of the other links of the group still go out
+      }
     }
+    rethrow(failure);
   }
 
   private void onHello(LinkState l, Message.Hello hello) {
@@ -344,36 +456,66 @@ public final class PeerEngine {
       refuse(l, ErrorCode.PROTOCOL, "hello twice");
       return;
     }
+    int maxId = config.limits().maxPeerIdChars();
+    if (hello.peer().length() > maxId) {
+      refuse(l, ErrorCode.MALFORMED, "a peer id of " + hello.peer().length()
+          + " characters; this peer takes at most " + maxId);
+      return;
+    }
     if (hello.version() != Message.PROTOCOL_VERSION) {
-      refuse(l, ErrorCode.VERSION_MISMATCH, "peer " + hello.peer() + " speaks protocol version "
-          + hello.version() + "; this peer speaks " + Message.PROTOCOL_VERSION);
+      refuse(l, ErrorCode.VERSION_MISMATCH, "peer " + Printable.of(hello.peer())
+          + " speaks protocol version " + hello.version() + "; this peer speaks "
+          + Message.PROTOCOL_VERSION);
       return;
     }
     l.hello = hello;
     events.connected(l.link, hello);
-    if (!interests.isEmpty()) {
-      subscribeOn(l, interests);
+    List<Address> wanted = new ArrayList<>();
+    for (Address a : interests) {
+      if (announcesTo(l, a)) {
+        wanted.add(a);
+      }
+    }
+    if (!wanted.isEmpty()) {
+      subscribeOn(l, wanted);
     }
   }
 
   private void onSubscribe(LinkState l, Message.Subscribe subscribe) {
+    Set<Address> fresh = new LinkedHashSet<>();
+    for (Message.Interest i : subscribe.interests()) {
+      if (!l.claimed.contains(i.address())) {
+        fresh.add(i.address());
+      }
+    }
+    int max = config.limits().maxSubscriptions();
+    if (l.claimed.size() + fresh.size() > max) {
+      refuse(l, ErrorCode.OVERLOADED, "a subscribe that would bring this connection to "
+          + (l.claimed.size() + fresh.size()) + " addresses; this peer takes at most " + max
+          + " per connection");
+      return;
+    }
+    l.claimed.addAll(fresh);
     List<Address> accepted = new ArrayList<>();
     for (Message.Interest i : subscribe.interests()) {
       accepted.add(i.address());
       l.theySubscribed.add(i.address());
+      l.subscribeIds.put(i.address(), subscribe.id());
       // The subscriber's heads are the truth: forget what was assumed it had (a publish in flight
       // may have been lost), and recompute what it lacks from them.
       l.known.put(i.address(), new LinkedHashSet<>(i.heads()));
+      l.confirmed.put(i.address(), Set.copyOf(i.heads()));
       l.outbox.remove(i.address());
       l.answerDue.add(i.address());
     }
     l.link.send(new Message.SubscribeAck(l.nextId(), subscribe.id(), accepted));
     if (config.role() == Message.Role.SERVER) {
-      for (Address a : accepted) {
-        extend(a);
-      }
+      extend(accepted);
     }
     for (Address a : accepted) {
+      if (!links.containsKey(l.link.id())) {
+        return;
+      }
       sendTo(l, a);
     }
   }
@@ -382,20 +524,46 @@ public final class PeerEngine {
    * Reports an error the other peer sent. A {@code forbidden} answer to one of our publishes (a
    * client that does not replicate the address) ends that publish as an ack would, and the address
    * is no longer offered on the link: otherwise each such publish would hold a place of the
-   * unacknowledged window for good, and the link would stall.
+   * unacknowledged window for good, and the link would stall. An {@code internal} answer to one
+   * of our publishes (the other peer could not store it: a full disk) ends it too, and the address
+   * waits on that link (1 s, doubling up to a minute) before it is offered again from the heads
+   * the other peer last confirmed. An error answering a fetch of ours (the other peer cannot read
+   * a value it offered) ends the publish that needed it: the link is closed as missing content.
    */
   private void onError(LinkState l, Message.ErrorReport error) {
     events.errorReceived(l.link, error);
-    Address refused = error.code() == ErrorCode.FORBIDDEN ? l.sentPublishes.remove(error.re())
-        : null;
-    if (refused != null) {
-      l.unacked--;
-      l.theySubscribed.remove(refused);
-      l.outbox.remove(refused);
-      l.answerDue.remove(refused);
-      for (Address a : new ArrayList<>(l.theySubscribed)) {
-        sendTo(l, a);
+    if (error.re() == 0) {
+      return;
+    }
+    for (AddressState a : addresses.values()) {
+      Inbound p = a.active;
+      if (p != null && p.from == l && p.fetchId == error.re()) {
+        refuse(l, ErrorCode.MISSING_CONTENT, "the publish of " + a.address + " needs values"
+            + " the sender could not serve: " + Printable.of(error.message()));
+        return;
       }
+    }
+    Address refused = error.code() == ErrorCode.FORBIDDEN
+        || error.code() == ErrorCode.INTERNAL ? l.sentPublishes.remove(error.re()) : null;
+    if (refused == null) {
+      return;
+    }
+    l.unacked--;
+    l.outbox.remove(refused);
+    l.answerDue.remove(refused);
+    if (error.code() == ErrorCode.FORBIDDEN) {
+      l.theySubscribed.remove(refused);
+    } else {
+      // Nothing of it was stored there: start again, later, from what the peer confirmed.
+      l.known.put(refused, new LinkedHashSet<>(l.confirmed.getOrDefault(refused, Set.of())));
+      Retry r = l.retries.computeIfAbsent(refused, k -> new Retry());
+      r.delay = r.delay == null ? FIRST_RETRY
+          : (r.delay.compareTo(LAST_RETRY.dividedBy(2)) > 0 ? LAST_RETRY : r.delay.multipliedBy(2));
+      r.at = clock.instant().plus(r.delay);
+      r.waiting = true;
+    }
+    for (Address a : new ArrayList<>(l.theySubscribed)) {
+      sendTo(l, a);
     }
   }
 
@@ -404,6 +572,11 @@ public final class PeerEngine {
       l.unacked--;
     }
     l.known.computeIfAbsent(ack.address(), k -> new LinkedHashSet<>()).addAll(ack.heads());
+    l.confirmed.put(ack.address(), Set.copyOf(ack.heads()));
+    Retry r = l.retries.get(ack.address());
+    if (r != null && !r.waiting) {
+      l.retries.remove(ack.address()); // stored again there: the next failure starts at 1 s
+    }
     events.acknowledged(ack.address(), l.link, ack.heads());
     for (Address a : new ArrayList<>(l.theySubscribed)) {
       sendTo(l, a);
@@ -412,16 +585,39 @@ public final class PeerEngine {
 
   private void onPublish(LinkState l, Message.Publish publish) {
     Address address = publish.address();
-    if (!interests.contains(address) && !l.weSubscribed.contains(address)) {
-      if (config.role() == Message.Role.CLIENT) {
-        l.link.send(new Message.ErrorReport(l.nextId(), publish.id(), ErrorCode.FORBIDDEN,
-            "this client does not replicate " + address));
+    if (config.role() == Message.Role.CLIENT && !interests.contains(address)
+        && !l.weSubscribed.contains(address)) {
+      l.link.send(new Message.ErrorReport(l.nextId(), publish.id(), ErrorCode.FORBIDDEN,
+          "this client does not replicate " + address));
+      return;
+    }
+    if (!l.weSubscribed.contains(address) && !l.claimed.contains(address)) {
+      int max = config.limits().maxSubscriptions();
+      if (l.claimed.size() >= max) {
+        refuse(l, ErrorCode.OVERLOADED, "a publish of one more address than the " + max
+            + " this peer takes per connection");
         return;
       }
-      extend(address);
+      l.claimed.add(address);
+    }
+    long bytes = 0;
+    for (byte[] v : publish.values().values()) {
+      bytes += v.length;
+    }
+    if (l.heldBytes + bytes > MAX_HELD_BYTES_PER_LINK) {
+      refuse(l, ErrorCode.OVERLOADED, "publishes holding " + (l.heldBytes + bytes)
+          + " bytes of values wait to be stored; this peer holds at most "
+          + MAX_HELD_BYTES_PER_LINK + " per connection");
+      return;
+    }
+    if (config.role() == Message.Role.SERVER && !l.weSubscribed.contains(address)) {
+      extend(List.of(address));
     }
     AddressState a = address(address);
-    a.queue.add(new Inbound(l, publish));
+    Inbound inbound = new Inbound(l, publish);
+    inbound.heldBytes = bytes;
+    l.heldBytes += bytes;
+    a.queue.add(inbound);
     l.queued++;
     if (l.queued > 2 * config.maxQueuedPublishes()) {
       refuse(l, ErrorCode.OVERLOADED, l.queued + " publishes waiting from one peer");
@@ -434,56 +630,107 @@ public final class PeerEngine {
     drain(a);
   }
 
+  /**
+   * Takes a fetch: repeats are removed, a fetch of more hashes than the limit or one more fetch
+   * than may wait is refused (the link closed), and the rest is answered one reply at a time while
+   * the link is writable ({@link #writable} goes on).
+   */
   private void onFetch(LinkState l, Message.Fetch fetch) {
-    if (!l.link.isWritable() || !l.deferredFetches.isEmpty()) {
-      // The peer is not reading what it asked for: hold its requests, then give up on it.
-      if (l.deferredFetches.size() >= MAX_DEFERRED_FETCHES) {
-        refuse(l, ErrorCode.OVERLOADED, "more than " + MAX_DEFERRED_FETCHES
-            + " fetches waiting while the replies to earlier ones are not read");
-        return;
-      }
-      l.deferredFetches.add(fetch);
+    EngineConfig.LinkLimits limits = config.limits();
+    if (fetch.hashes().size() > limits.maxHashesPerFetch()) {
+      refuse(l, ErrorCode.TOO_LARGE, "a fetch of " + fetch.hashes().size()
+          + " values; this peer serves at most " + limits.maxHashesPerFetch() + " per fetch");
       return;
     }
-    serveFetch(l, fetch);
+    if (l.fetches.size() >= limits.maxFetchesInFlight()) {
+      refuse(l, ErrorCode.OVERLOADED, "more than " + limits.maxFetchesInFlight()
+          + " fetches waiting while the replies to earlier ones are not read");
+      return;
+    }
+    l.fetches.add(new FetchJob(fetch.id(), List.copyOf(new LinkedHashSet<>(fetch.hashes()))));
+    serveFetches(l);
   }
 
   /**
-   * The host reports that a link drained what was sent to it: serves the fetches it deferred,
-   * while the link stays writable.
+   * The host reports that a link drained what was sent to it: serves the fetches waiting on it,
+   * then the publishes waiting on it, while the link stays writable.
    */
   public void writable(Link link) {
     LinkState l = links.get(link.id());
-    while (l != null && !l.deferredFetches.isEmpty() && link.isWritable()) {
-      serveFetch(l, l.deferredFetches.poll());
+    if (l == null) {
+      return;
+    }
+    serveFetches(l);
+    for (Address a : new ArrayList<>(l.theySubscribed)) {
+      if (links.get(link.id()) != l || !link.isWritable()) {
+        return;
+      }
+      sendTo(l, a);
     }
   }
 
-  private void serveFetch(LinkState l, Message.Fetch fetch) {
+  /** Sends replies to the fetches of a link, one at a time, while it is writable. */
+  private void serveFetches(LinkState l) {
+    while (!l.fetches.isEmpty() && l.link.isWritable() && links.get(l.link.id()) == l) {
+      if (serveNextReply(l, l.fetches.peek())) {
+        l.fetches.poll();
+      }
+    }
+  }
+
+  /**
+   * Sends the next reply of a fetch: at most {@link Message#MAX_SLICE_BYTES} of slice bytes (a
+   * larger value is cut into slices). Returns true when the fetch is answered in full.
+   */
+  private boolean serveNextReply(LinkState l, FetchJob job) {
     List<Message.Slice> slices = new ArrayList<>();
     long bytes = 0;
-    for (Hash h : fetch.hashes()) {
-      byte[] v = value(h);
-      if (v == null) {
-        slices.add(new Message.Slice(h, 0, -1, new byte[0]));
-        continue;
-      }
-      int offset = 0;
-      do {
-        int n = Math.min(v.length - offset, Message.MAX_SLICE_BYTES);
-        if (bytes + n > Message.MAX_SLICE_BYTES && !slices.isEmpty()) {
-          l.link.send(new Message.FetchReply(l.nextId(), fetch.id(), slices, false));
-          slices = new ArrayList<>();
-          bytes = 0;
+    while (job.next < job.hashes.size()) {
+      Hash h = job.hashes.get(job.next);
+      if (job.value == null) {
+        byte[] v;
+        try {
+          v = value(h);
+        } catch (Unreadable u) {
+          unreadable(l, job.id, u, "");
+          return true;
         }
-        byte[] part = offset == 0 && n == v.length ? v : java.util.Arrays.copyOfRange(v, offset,
-            offset + n);
-        slices.add(new Message.Slice(h, offset, v.length, part));
-        bytes += n;
-        offset += n;
-      } while (offset < v.length);
+        if (v == null) {
+          slices.add(new Message.Slice(h, 0, -1, new byte[0]));
+          job.next++;
+          continue;
+        }
+        job.value = v;
+        job.offset = 0;
+      }
+      int n = Math.min(job.value.length - job.offset, Message.MAX_SLICE_BYTES);
+      if (bytes + n > Message.MAX_SLICE_BYTES && !slices.isEmpty()) {
+        break; // this reply is full
+      }
+      byte[] part = job.offset == 0 && n == job.value.length ? job.value
+          : java.util.Arrays.copyOfRange(job.value, job.offset, job.offset + n);
+      slices.add(new Message.Slice(h, job.offset, job.value.length, part));
+      bytes += n;
+      job.offset += n;
+      if (job.offset >= job.value.length) {
+        job.value = null;
+        job.next++;
+      }
     }
-    l.link.send(new Message.FetchReply(l.nextId(), fetch.id(), slices, true));
+    boolean last = job.next >= job.hashes.size();
+    l.link.send(new Message.FetchReply(l.nextId(), job.id, slices, last));
+    return last;
+  }
+
+  /**
+   * A value this peer holds cannot be read (a damaged file): says so to the link that needed it,
+   * naming the value, instead of going silent, and reports it.
+   */
+  private void unreadable(LinkState l, long re, Unreadable u, String of) {
+    l.link.send(new Message.ErrorReport(l.nextId(), re, ErrorCode.INTERNAL, "value "
+        + u.hash.shortHex() + of + " cannot be read from the store of peer " + config.peerId()
+        + ": it is damaged there"));
+    events.storeFailed(l.link, u.failure);
   }
 
   private void onFetchReply(LinkState l, Message.FetchReply reply) {
@@ -494,7 +741,7 @@ public final class PeerEngine {
         try {
           onSlices(a, p, reply);
         } catch (ReplikonException e) {
-          fail(p, e);
+          fail(a, p, e);
         }
         return;
       }
@@ -510,6 +757,7 @@ public final class PeerEngine {
     if (reply.last()) {
       p.fetchSentAt = null;
       p.fetchId = -1;
+      p.releasePartial();
       List<Hash> lacking = new ArrayList<>();
       for (Hash h : p.fetching) {
         if (!p.values.containsKey(h)) {
@@ -549,22 +797,59 @@ public final class PeerEngine {
       try {
         start(a, p);
       } catch (ReplikonException e) {
-        fail(p, e);
+        fail(a, p, e);
       }
     }
   }
 
-  /** Closes the link a bad publish came from: its values did not hash, decode or arrive. */
-  private void fail(Inbound p, ReplikonException e) {
-    ErrorCode code = switch (e.reason()) {
-      case HASH_MISMATCH -> ErrorCode.HASH_MISMATCH;
-      case MISSING_CONTENT -> ErrorCode.MISSING_CONTENT;
-      case MALFORMED_VALUE, INVALID_INPUT -> ErrorCode.MALFORMED;
-      default -> throw e;
-    };
-    if (links.containsKey(p.from.link.id())) {
-      refuse(p.from, code, e.getMessage());
+  /**
+   * Ends a publish that failed: the link it came from is closed if it sent something bad (its
+   * values did not hash, decode or arrive); if this peer's store failed, the publish is answered
+   * with an error {@code internal} and the next one starts. Anything else is thrown.
+   */
+  private void fail(AddressState a, Inbound p, ReplikonException e) {
+    ErrorCode code = peerFault(e);
+    if (code != null) {
+      if (links.containsKey(p.from.link.id())) {
+        refuse(p.from, code, e.getMessage());
+      }
+      return;
     }
+    if (!storeFault(e)) {
+      throw e;
+    }
+    if (a.active == p) {
+      a.active = null;
+    }
+    p.release();
+    answerStoreFailure(p, "this peer could not store the publish of " + a.address, e);
+    drain(a);
+  }
+
+  /** Answers a publish that this peer's store failed on, and reports it; the link stays open. */
+  private void answerStoreFailure(Inbound p, String what, RuntimeException e) {
+    LinkState l = p.from;
+    if (!links.containsKey(l.link.id())) {
+      return;
+    }
+    l.link.send(new Message.ErrorReport(l.nextId(), p.publish.id(), ErrorCode.INTERNAL,
+        what + ": " + storeProblem(e)));
+    events.storeFailed(l.link, e instanceof ReplikonException r ? r
+        : new ReplikonException(ReplikonException.Reason.STORE_IO, e.toString(), e));
+  }
+
+  /**
+   * What to tell another peer about a store failure: "no space left on device" when that is
+   * what it is, else a sentence without this peer's paths (its log has the details).
+   */
+  static String storeProblem(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && m.toLowerCase(Locale.ROOT).contains("no space left on device")) {
+        return "no space left on device";
+      }
+    }
+    return "its store failed (its log says why)";
   }
 
   private void start(AddressState a, Inbound p) {
@@ -613,6 +898,11 @@ public final class PeerEngine {
       for (Update.Entry e : p.fresh) {
         byte[] value = p.values.get(e.id());
         Commit commit = Commit.decode(value != null ? value : store.value(e.id()).orElseThrow());
+        if (!commit.address().equals(a.address)) {
+          throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, "commit "
+              + e.id() + " names address " + commit.address() + ", not " + a.address
+              + ", the address of the publish");
+        }
         for (Hash chunk : commit.chunks()) {
           if (seen.add(chunk) && !p.values.containsKey(chunk) && !store.hasValue(chunk)) {
             need.add(chunk);
@@ -650,6 +940,11 @@ public final class PeerEngine {
     p.from.link.send(new Message.Fetch(p.fetchId, group));
   }
 
+  /**
+   * Writes a publish whose values are all in, then acks it once durable (at the end of the group
+   * when grouping). A write the store refuses (a full disk) is answered with an error
+   * {@code internal}, and the next publish starts.
+   */
   private void write(AddressState a, Inbound p) {
     Map<Hash, byte[]> commitValues = new HashMap<>();
     Map<Hash, byte[]> chunkValues = new HashMap<>();
@@ -658,39 +953,50 @@ public final class PeerEngine {
     p.values.forEach((h, v) -> (freshIds.contains(h) ? commitValues : chunkValues).put(h, v));
     Update update = new Update(a.address, p.fresh, commitValues, chunkValues);
     // Every value of p was hashed as it arrived (Inbound.keep): no second hashing.
+    // A write the store refuses throws: fail() answers it internal and starts the next publish.
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update);
+    unsynced = true;
     remember(update);
     Set<Hash> known = p.from.known.computeIfAbsent(a.address, k -> new LinkedHashSet<>());
     for (Update.Entry e : change.newCommits()) {
       advanceKnown(known, e);
     }
     a.active = null;
-    Runnable stored = () -> {
+    p.release();
+    afterSync.add(new Pending(p, a.address, () -> {
       acknowledge(a, p, true);
       if (!change.newCommits().isEmpty()) {
         events.stored(a.address, p.from.link, change);
         offer(a.address, p.from);
       }
-    };
-    if (grouping) {
-      unsynced = true;
-      afterSync.add(stored);
-    } else {
-      store.store().sync();
-      stored.run();
+    }));
+    try {
+      if (!grouping) {
+        flushWrites();
+      }
+    } finally {
+      drain(a);
     }
-    drain(a);
   }
 
   /** Acks a publish that stores nothing new, once what it acks is durable, and starts the next. */
   private void finish(AddressState a, Inbound p, boolean complete) {
     a.active = null;
-    if (grouping && unsynced) {
-      afterSync.add(() -> acknowledge(a, p, complete)); // its ack names heads not yet synced
-    } else {
+    p.release();
+    if (!unsynced) {
       acknowledge(a, p, complete);
+      drain(a);
+      return;
     }
-    drain(a);
+    afterSync.add(new Pending(p, a.address, () -> acknowledge(a, p, complete))); // its ack names
+    // heads not yet synced
+    try {
+      if (!grouping) {
+        flushWrites();
+      }
+    } finally {
+      drain(a);
+    }
   }
 
   /** Acks a publish with this peer's heads, and reports a completed sync. */
@@ -715,17 +1021,39 @@ public final class PeerEngine {
 
   /** Offers an address's new commits to every subscribed link but {@code except}. */
   private void offer(Address address, LinkState except) {
-    for (LinkState l : links.values()) {
-      if (l != except && l.ready() && l.theySubscribed.contains(address)) {
+    for (LinkState l : List.copyOf(links.values())) {
+      if (l != except && l.ready() && l.theySubscribed.contains(address)
+          && links.containsKey(l.link.id())) {
         sendTo(l, address);
       }
     }
   }
 
-  /** Sends a link what it lacks of an address, within its window of unacked publishes. */
+  /**
+   * Sends a link what it lacks of an address, within its window of unacked publishes and while
+   * the link is writable ({@link #writable} comes back here), unless the address waits after the
+   * other peer could not store it. A value that cannot be read from the store (a damaged file)
+   * is reported to the link, naming it, and the address is no longer offered there until the link
+   * subscribes again.
+   */
   private void sendTo(LinkState l, Address address) {
+    Retry retry = l.retries.get(address);
+    if (retry != null && retry.waiting) {
+      return;
+    }
+    try {
+      sendWithinWindow(l, address);
+    } catch (Unreadable u) {
+      l.outbox.remove(address);
+      l.answerDue.remove(address);
+      l.theySubscribed.remove(address);
+      unreadable(l, l.subscribeIds.getOrDefault(address, 0L), u, " of " + address);
+    }
+  }
+
+  private void sendWithinWindow(LinkState l, Address address) {
     AddressState a = address(address);
-    while (l.unacked < config.maxUnackedPublishes()) {
+    while (l.unacked < config.maxUnackedPublishes() && l.link.isWritable()) {
       Deque<Hash> outbox = l.outbox.get(address);
       if (outbox == null || outbox.isEmpty()) {
         Set<Hash> known = l.known.getOrDefault(address, Set.of());
@@ -782,7 +1110,12 @@ public final class PeerEngine {
         throw new IllegalStateException("commit " + id + " of " + a.address + " is in the graph"
             + " but its value is not stored");
       }
-      List<Hash> chunks = Commit.decode(commitValue).chunks();
+      List<Hash> chunks;
+      try {
+        chunks = Commit.decode(commitValue).chunks();
+      } catch (ReplikonException e) {
+        throw new Unreadable(id, e); // stored, so hashed once: the store damaged it
+      }
       // Read the chunks that fit; stop at the first that does not (or is not stored).
       List<byte[]> fitting = new ArrayList<>(chunks.size());
       long size = inline + commitValue.length;
@@ -823,10 +1156,21 @@ public final class PeerEngine {
     send(l, new Message.Publish(l.nextId(), a.address, entries, a.cdvcs.heads(), values));
   }
 
-  /** Returns a stored value, from the recently stored ones if it is there, or null. */
+  /**
+   * Returns a stored value, from the recently stored ones if it is there, or null.
+   *
+   * @throws Unreadable if the store holds it but cannot read it
+   */
   private byte[] value(Hash hash) {
     byte[] v = recent.get(hash);
-    return v != null ? v : store.value(hash).orElse(null);
+    if (v != null) {
+      return v;
+    }
+    try {
+      return store.value(hash).orElse(null);
+    } catch (ReplikonException e) {
+      throw new Unreadable(hash, e);
+    }
   }
 
   /** Keeps the values of a stored update at hand for the publishes that follow. */
@@ -844,6 +1188,7 @@ public final class PeerEngine {
     known.add(e.id());
   }
 
+
   // ---------------------------------------------------------------- subscriptions
 
   private void subscribeOn(LinkState l, Collection<Address> wanted) {
@@ -856,14 +1201,38 @@ public final class PeerEngine {
     l.link.send(new Message.Subscribe(l.nextId(), list));
   }
 
-  /** A server's new interest: subscribe to it on every ready link that lacks the subscription. */
-  private void extend(Address address) {
-    interests.add(address);
-    for (LinkState l : links.values()) {
-      if (l.ready() && !l.weSubscribed.contains(address)) {
-        subscribeOn(l, List.of(address));
+  /**
+   * A server's new interests: subscribe to them on every ready link that lacks the subscription
+   * and may be told of them ({@link #announcesTo}), one subscribe per link.
+   */
+  private void extend(Collection<Address> wanted) {
+    interests.addAll(wanted);
+    for (LinkState l : List.copyOf(links.values())) {
+      if (!l.ready()) {
+        continue;
+      }
+      List<Address> lacking = new ArrayList<>();
+      for (Address address : wanted) {
+        if (!l.weSubscribed.contains(address) && announcesTo(l, address)
+            && !lacking.contains(address)) {
+          lacking.add(address);
+        }
+      }
+      if (!lacking.isEmpty()) {
+        subscribeOn(l, lacking);
       }
     }
+  }
+
+  /**
+   * Whether this peer may subscribe to {@code address} on a link: a client subscribes to its own
+   * interests anywhere; a server subscribes on server links, and on a client link only to what
+   * that client subscribed to or published itself (never relay interests a client merely asked
+   * about, nor announce what it did not ask for).
+   */
+  private boolean announcesTo(LinkState l, Address address) {
+    return config.role() == Message.Role.CLIENT || l.hello.role() == Message.Role.SERVER
+        || l.claimed.contains(address);
   }
 
   /**
@@ -892,6 +1261,22 @@ public final class PeerEngine {
 
   private enum Phase { COMMITS, CHUNKS, WRITE }
 
+  /** What waits for the sync of a group: the ack (and relay) of a publish it wrote or saw. */
+  private record Pending(Inbound publish, Address address, Runnable afterSync) {}
+
+  /** A stored value the store could not read (its failure names the file). */
+  private static final class Unreadable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Hash hash;
+    final ReplikonException failure;
+
+    Unreadable(Hash hash, ReplikonException failure) {
+      super("value " + hash + " cannot be read: " + failure.getMessage(), failure, false, false);
+      this.hash = hash;
+      this.failure = failure;
+    }
+  }
+
   /** One publish being handled: the values it brought or that were fetched for it. */
   private static final class Inbound {
     final LinkState from;
@@ -904,37 +1289,90 @@ public final class PeerEngine {
     Phase phase = Phase.COMMITS;
     long fetchId = -1;
     Instant fetchSentAt;
+    /** Bytes of inline values this publish holds (counted in its link's heldBytes). */
+    long heldBytes;
+    /** Bytes of the values being assembled from slices (counted in its link's partialBytes). */
+    long partialBytes;
 
     Inbound(LinkState from, Message.Publish publish) {
       this.from = from;
       this.publish = publish;
     }
 
-    /** Takes a slice; a value is kept once whole and hashing to its id. */
+    /**
+     * Takes a slice; a value is kept once whole and hashing to its id. Before anything is
+     * allocated, the slice must be of a value asked for, declare no more than such a value may
+     * hold (a commit value {@link #MAX_COMMIT_VALUE_BYTES}, a chunk {@link Chunk#MAX_BYTES}), lie
+     * within it, and not overrun what the earlier slices of the value left; the values a link has
+     * in assembly hold at most {@link #MAX_PARTIAL_BYTES_PER_LINK}.
+     */
     void accept(Message.Slice s) {
-      if (s.isMissing() || !fetching.contains(s.hash()) || values.containsKey(s.hash())) {
+      Hash h = s.hash();
+      if (!fetching.contains(h)) {
+        throw new ReplikonException(ReplikonException.Reason.PROTOCOL, "a fetch-reply slice of "
+            + h + ", a value this peer did not ask for");
+      }
+      if (s.isMissing() || values.containsKey(h)) {
         return;
       }
-      if (s.offset() == 0 && s.bytes().length == s.total()) {
-        keep(s.hash(), s.bytes(), from.link.verifiesValues());
+      boolean commitValue = phase == Phase.COMMITS;
+      long bound = commitValue ? MAX_COMMIT_VALUE_BYTES : Chunk.MAX_BYTES;
+      if (s.total() > bound) {
+        throw new ReplikonException(ReplikonException.Reason.TOO_LARGE, "a fetch-reply slice"
+            + " declares " + s.total() + " bytes for " + (commitValue ? "commit value " : "chunk ")
+            + h + "; at most " + bound);
+      }
+      int length = s.bytes().length;
+      if (s.offset() < 0 || s.offset() > s.total() - length) {
+        throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, "a slice of " + h
+            + " at " + s.offset() + " of " + length + " bytes lies outside its " + s.total());
+      }
+      if (s.offset() == 0 && length == s.total()) {
+        keep(h, s.bytes(), from.link.verifiesValues());
         return;
       }
-      if (s.total() > Integer.MAX_VALUE - 16 || s.offset() < 0
-          || s.offset() + s.bytes().length > s.total()) {
+      Partial value = partial.get(h);
+      if (value == null) {
+        if (from.partialBytes + s.total() > MAX_PARTIAL_BYTES_PER_LINK) {
+          throw new ReplikonException(ReplikonException.Reason.OVERLOADED, "values declaring "
+              + (from.partialBytes + s.total()) + " bytes in all are being assembled from"
+              + " slices; this peer assembles at most " + MAX_PARTIAL_BYTES_PER_LINK
+              + " per connection");
+        }
+        value = new Partial((int) s.total());
+        partial.put(h, value);
+        partialBytes += s.total();
+        from.partialBytes += s.total();
+      } else if (value.buffer.length != s.total()) {
         throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
-            "slice of " + s.hash() + " out of range");
+            "slices of " + h + " disagree on its length");
       }
-      Partial value = partial.computeIfAbsent(s.hash(), h -> new Partial((int) s.total()));
-      if (value.buffer.length != s.total()) {
+      if (value.filled > value.buffer.length - length) {
         throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
-            "slices of " + s.hash() + " disagree on its length");
+            "slices of " + h + " overrun its " + value.buffer.length + " bytes");
       }
-      System.arraycopy(s.bytes(), 0, value.buffer, (int) s.offset(), s.bytes().length);
-      value.filled += s.bytes().length;
-      if (value.filled >= value.buffer.length) {
-        partial.remove(s.hash());
-        keep(s.hash(), value.buffer, false);
+      System.arraycopy(s.bytes(), 0, value.buffer, (int) s.offset(), length);
+      value.filled += length;
+      if (value.filled == value.buffer.length) {
+        partial.remove(h);
+        partialBytes -= value.buffer.length;
+        from.partialBytes -= value.buffer.length;
+        keep(h, value.buffer, false);
       }
+    }
+
+    /** Drops the values still in assembly (the fetch they were asked in is over). */
+    void releasePartial() {
+      from.partialBytes -= partialBytes;
+      partialBytes = 0;
+      partial.clear();
+    }
+
+    /** Gives back what this publish held against its link's budgets (once it is done). */
+    void release() {
+      releasePartial();
+      from.heldBytes -= heldBytes;
+      heldBytes = 0;
     }
 
     /**
@@ -963,6 +1401,29 @@ public final class PeerEngine {
     }
   }
 
+  /** A fetch being answered, one reply at a time: where the next reply starts. */
+  private static final class FetchJob {
+    final long id;
+    final List<Hash> hashes;
+    /** The index of the value the next slice is of. */
+    int next;
+    /** That value while it is sent in slices, else null. */
+    byte[] value;
+    int offset;
+
+    FetchJob(long id, List<Hash> hashes) {
+      this.id = id;
+      this.hashes = hashes;
+    }
+  }
+
+  /** An address a link could not store: when to offer it again, and the wait before that. */
+  private static final class Retry {
+    Duration delay;
+    Instant at;
+    boolean waiting;
+  }
+
   private static final class AddressState {
     final Address address;
     final Cdvcs cdvcs;
@@ -977,6 +1438,7 @@ public final class PeerEngine {
 
   private static final class LinkState {
     final Link link;
+    final Instant openedAt;
     Message.Hello hello;
     long lastId;
     int unacked;
@@ -984,17 +1446,32 @@ public final class PeerEngine {
     final Map<Long, Address> sentPublishes = new HashMap<>();
     int queued;
     boolean suspended;
+    /** Bytes of inline values of this link's publishes not yet stored. */
+    long heldBytes;
+    /** Bytes of values from this link being assembled from slices. */
+    long partialBytes;
+    /** Addresses this link subscribed to or brought in a publish: at most maxSubscriptions. */
+    final Set<Address> claimed = new HashSet<>();
     final Set<Address> theySubscribed = new LinkedHashSet<>();
+    /** The id of the latest subscribe of each address, for the errors that answer it. */
+    final Map<Address, Long> subscribeIds = new HashMap<>();
     final Set<Address> weSubscribed = new LinkedHashSet<>();
     final Set<Address> answerDue = new LinkedHashSet<>();
     /** Addresses subscribed to on this link and not yet answered by a complete publish. */
     final Set<Address> awaitingAnswer = new HashSet<>();
+    /** What the other peer is taken to have: its heads, advanced by what was sent to it. */
     final Map<Address, Set<Hash>> known = new HashMap<>();
+    /** The heads the other peer last said it has (subscribe, publish-ack). */
+    final Map<Address, Set<Hash>> confirmed = new HashMap<>();
+    /** Addresses the other peer could not store, waiting to be offered again. */
+    final Map<Address, Retry> retries = new HashMap<>();
     final Map<Address, Deque<Hash>> outbox = new HashMap<>();
-    final Deque<Message.Fetch> deferredFetches = new ArrayDeque<>();
+    /** Fetches received and not yet answered in full, oldest first. */
+    final Deque<FetchJob> fetches = new ArrayDeque<>();
 
-    LinkState(Link link) {
+    LinkState(Link link, Instant openedAt) {
       this.link = link;
+      this.openedAt = openedAt;
     }
 
     boolean ready() {

@@ -2,6 +2,7 @@ package io.replikon.peer;
 
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
+import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
 import io.replikon.value.Hash;
 import java.util.List;
@@ -34,12 +35,20 @@ public interface PeerEvents {
    */
   default void synced(Address address, Link link) {}
 
-  /** Values were fetched from a link. */
   /**
    * A peer acknowledged a publish of {@code address}: it holds {@code heads} (and their history)
    * in its store now.
    */
   default void acknowledged(Address address, Link link, Set<Hash> heads) {}
 
+  /** Values were fetched from a link. */
   default void fetched(Link link, List<Message.Slice> slices) {}
+
+  /**
+   * The store failed on something {@code link} sent or asked for: a write refused (a full disk),
+   * or a stored value that cannot be read (a damaged file). The link was answered with an
+   * {@code error} {@code internal} that says what failed, and stays open. Called once per
+   * failure: a host that logs them should log a repeated failure once.
+   */
+  default void storeFailed(Link link, ReplikonException failure) {}
 }

@@ -499,11 +499,431 @@ class PeerEngineTest {
     assertThat(link.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)).hasSize(1)
         .first().satisfies(r -> assertThat(r.slices().get(0).total()).isPositive());
     link.writable = false;
-    for (int i = 0; i < PeerEngine.MAX_DEFERRED_FETCHES; i++) {
+    for (int i = 0; i < engine.config().limits().maxFetchesInFlight(); i++) {
       engine.received(link, new Message.Fetch(++ids, List.of(root)));
     }
     assertThat(link.closed).isFalse();
     engine.received(link, new Message.Fetch(++ids, List.of(root)));
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.OVERLOADED);
+  }
+
+  // ---------------------------------------------------------------- hostile links
+
+  /**
+   * A link that counts the encoded bytes queued toward it and is writable while they stay under
+   * a budget, as the transport's is; it drains only when the test says so.
+   */
+  static final class BudgetLink extends RecordingLink {
+    final long budget;
+    final long linkId;
+    long queued;
+    long maxQueued;
+
+    BudgetLink(long linkId, long budget) {
+      this.linkId = linkId;
+      this.budget = budget;
+    }
+
+    @Override
+    public long id() {
+      return linkId;
+    }
+
+    @Override
+    public void send(Message message) {
+      if (!closed) {
+        queued += io.replikon.protocol.MessageCodec.encode(message).length;
+        maxQueued = Math.max(maxQueued, queued);
+      }
+      super.send(message);
+    }
+
+    @Override
+    public boolean isWritable() {
+      return queued < budget;
+    }
+
+    /** The other side read everything. */
+    void drain() {
+      queued = 0;
+    }
+  }
+
+  /** Stores {@code n} commits at ADDRESS, each with one chunk of about {@code bytes}. */
+  List<Hash> storeChunks(int n, int bytes) {
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    List<Hash> chunks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Update u = engine.state(ADDRESS).orElseThrow()
+          .transact(List.of(tx((char) ('a' + i % 26) + "x".repeat(bytes) + i)), "alice", 2 + i);
+      engine.submit(u);
+      chunks.addAll(u.chunkValues().keySet());
+    }
+    return chunks;
+  }
+
+  BudgetLink helloOn(BudgetLink l) {
+    engine.opened(l);
+    engine.received(l, new Message.Hello(++ids, "reader", 1, Role.CLIENT, Map.of()));
+    l.sent.clear();
+    l.drain();
+    return l;
+  }
+
+  @Test
+  void fetch_ofOneChunkRepeated_isServedOnce() {
+    Hash chunk = storeChunks(1, 1_000_000).get(0);
+    hello();
+    link.sent.clear();
+    List<Hash> repeated = java.util.Collections.nCopies(60, chunk);
+    engine.received(link, new Message.Fetch(++ids, repeated));
+    List<Message.FetchReply> replies = link.of(Message.Kind.FETCH_REPLY);
+    assertThat(replies).hasSize(1);
+    assertThat(replies.get(0).slices()).hasSize(1);
+    assertThat(replies.get(0).last()).isTrue();
+    assertThat(link.closed).isFalse();
+  }
+
+  @Test
+  void fetch_ofMoreHashesThanTheLimit_isRefused_andNothingIsQueued() {
+    Hash chunk = storeChunks(1, 1_000).get(0);
+    hello();
+    link.sent.clear();
+    int max = engine.config().limits().maxHashesPerFetch();
+    engine.received(link, new Message.Fetch(++ids, java.util.Collections.nCopies(max + 1, chunk)));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.TOO_LARGE);
+    assertThat(link.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)).isEmpty();
+    assertThat(refusals).hasSize(1);
+  }
+
+  @Test
+  void fetch_ofManyValues_byALinkThatDoesNotRead_queuesNoMoreThanItsBudgetAndAReply() {
+    List<Hash> chunks = storeChunks(40, 200_000); // 8 MB in all
+    BudgetLink slow = helloOn(new BudgetLink(2, 1 << 20));
+    engine.received(slow, new Message.Fetch(++ids, chunks));
+    long bound = slow.budget + Message.MAX_SLICE_BYTES + 4_096;
+    assertThat(slow.maxQueued).isLessThanOrEqualTo(bound);
+    assertThat(slow.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)).noneMatch(r -> r.last());
+    // As the other side reads, the rest follows, each value once, within the same bound.
+    for (int i = 0; i < 100 && slow.of(Message.Kind.FETCH_REPLY).stream()
+        .noneMatch(r -> ((Message.FetchReply) r).last()); i++) {
+      slow.drain();
+      engine.writable(slow);
+    }
+    List<Hash> served = new ArrayList<>();
+    slow.<Message.FetchReply>of(Message.Kind.FETCH_REPLY)
+        .forEach(r -> r.slices().forEach(x -> served.add(x.hash())));
+    assertThat(served).containsExactlyElementsOf(chunks);
+    assertThat(slow.maxQueued).isLessThanOrEqualTo(bound);
+    assertThat(slow.closed).isFalse();
+  }
+
+  @Test
+  void fetches_byALinkThatDoesNotRead_pastTheLimitInFlight_closeIt_withBoundedBytesQueued() {
+    Hash chunk = storeChunks(1, 1_000_000).get(0);
+    BudgetLink slow = helloOn(new BudgetLink(2, 2 << 20));
+    for (int i = 0; i < 1_500 && !slow.closed; i++) {
+      engine.received(slow, new Message.Fetch(++ids, List.of(chunk)));
+    }
+    assertThat(slow.closedWith.code()).isEqualTo(ErrorCode.OVERLOADED);
+    assertThat(slow.maxQueued).isLessThanOrEqualTo(slow.budget + Message.MAX_SLICE_BYTES + 4_096);
+  }
+
+  @Test
+  void fetchReply_declaringAGigabyteForAChunk_closesTheLink_beforeAllocatingIt() {
+    hello();
+    engine.received(link, publishWithoutChunks(history()));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(),
+        List.of(new Message.Slice(fetch.hashes().get(0), 0, 1_000_000_000L, new byte[1])), false));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.TOO_LARGE);
+    assertThat(link.closedWith.message()).contains("1000000000").contains("chunk");
+    assertThat(refusals).hasSize(1);
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void fetchReply_declaringMoreThanACommitValueMayHold_closesTheLink() {
+    hello();
+    List<Update> h = history();
+    List<Update.Entry> entries = new ArrayList<>();
+    h.forEach(u -> entries.addAll(u.commits()));
+    engine.received(link, new Message.Publish(++ids, ADDRESS, entries,
+        Set.of(h.get(1).lastCommit()), Map.of())); // no values inline: commit values are fetched
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(new Message.Slice(
+        fetch.hashes().get(0), 0, PeerEngine.MAX_COMMIT_VALUE_BYTES + 1, new byte[10])), false));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.TOO_LARGE);
+    assertThat(link.closedWith.message()).contains("commit value");
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void fetchReply_withASliceOfAValueNotAskedFor_closesTheLink() {
+    hello();
+    engine.received(link, publishWithoutChunks(history()));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    byte[] other = "not asked for".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(Hash.sha256(other), 0, other.length, other)), false));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.PROTOCOL);
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void fetchReply_withSlicesThatOverrunTheirTotal_closesTheLink() {
+    hello();
+    List<Update> h = history();
+    engine.received(link, publishWithoutChunks(h));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    Hash chunk = fetch.hashes().get(0);
+    byte[] bytes = h.get(1).chunkValues().get(chunk);
+    int half = bytes.length / 2;
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, 0, bytes.length, java.util.Arrays.copyOf(bytes, half)),
+        new Message.Slice(chunk, 0, bytes.length,
+            java.util.Arrays.copyOf(bytes, bytes.length - 1))), true));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
+    assertThat(link.closedWith.message()).contains("overrun");
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void publishes_holdingMoreInlineBytesThanTheLinkMay_closeIt() {
+    hello();
+    byte[] junk = new byte[(4 << 20) - 4_096];
+    new java.util.Random(1).nextBytes(junk);
+    Hash junkHash = Hash.sha256(junk);
+    int perLink = (int) (PeerEngine.MAX_HELD_BYTES_PER_LINK / junk.length);
+    for (int i = 0; i <= perLink && !link.closed; i++) {
+      // Each publish waits for a fetch of its chunk, and holds its inline values meanwhile.
+      Address address = new Address("mallory", new UUID(5, i));
+      Cdvcs c = Cdvcs.empty(address);
+      Update root = Cdvcs.create(address, "mallory", 1);
+      c.apply(root);
+      Update first = c.transact(List.of(tx("t")), "mallory", 2);
+      List<Update.Entry> entries = new ArrayList<>(root.commits());
+      entries.addAll(first.commits());
+      Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
+      values.putAll(first.commitValues());
+      values.put(junkHash, junk);
+      engine.received(link, new Message.Publish(++ids, address, entries,
+          Set.of(first.lastCommit()), values));
+    }
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.OVERLOADED);
+    assertThat(link.<Message.Fetch>of(Message.Kind.FETCH)).hasSize(perLink);
+  }
+
+  @Test
+  void subscribe_toMoreAddressesThanTheLimit_isRefusedWhole() {
+    hello();
+    int max = engine.config().limits().maxSubscriptions();
+    List<Message.Interest> interests = new ArrayList<>();
+    for (int i = 0; i <= max; i++) {
+      interests.add(new Message.Interest(new Address("mallory", new UUID(3, i)), Set.of()));
+    }
+    engine.received(link, new Message.Subscribe(++ids, interests));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.OVERLOADED);
+    assertThat(link.<Message.SubscribeAck>of(Message.Kind.SUBSCRIBE_ACK)).isEmpty();
+    assertThat(engine.interests()).isEmpty();
+    assertThat(refusals).hasSize(1);
+  }
+
+  @Test
+  void subscribe_byAClient_isExtendedToServerLinksAndTheAskingLink_neverToOtherClients() {
+    RecordingLink upstream = new BudgetLink(2, Long.MAX_VALUE);
+    RecordingLink bystander = new BudgetLink(3, Long.MAX_VALUE);
+    engine.opened(upstream);
+    engine.received(upstream, new Message.Hello(++ids, "upstream", 1, Role.SERVER, Map.of()));
+    engine.opened(bystander);
+    engine.received(bystander, new Message.Hello(++ids, "bystander", 1, Role.CLIENT, Map.of()));
+    hello();
+    upstream.sent.clear();
+    bystander.sent.clear();
+    link.sent.clear();
+    engine.received(link, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    assertThat(upstream.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).hasSize(1)
+        .first().satisfies(s -> assertThat(s.interests()).extracting(Message.Interest::address)
+            .containsExactly(ADDRESS));
+    assertThat(link.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).hasSize(1);
+    assertThat(bystander.sent).isEmpty();
+  }
+
+  @Test
+  void hello_ofAClient_isNotAnsweredWithTheServersInterests() {
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    hello();
+    assertThat(link.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).isEmpty();
+    RecordingLink server = new BudgetLink(2, Long.MAX_VALUE);
+    engine.opened(server);
+    engine.received(server, new Message.Hello(++ids, "mesh", 1, Role.SERVER, Map.of()));
+    assertThat(server.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).hasSize(1);
+  }
+
+  @Test
+  void hello_neverSent_closesTheLinkAfterTheHelloTimeout() {
+    Duration timeout = engine.config().limits().helloTimeout();
+    clock.advance(timeout.minusSeconds(1));
+    engine.tick();
+    assertThat(link.closed).isFalse();
+    clock.advance(Duration.ofSeconds(2));
+    engine.tick();
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.PROTOCOL);
+    assertThat(link.closedWith.message()).contains("no hello");
+    assertThat(refusals).hasSize(1);
+  }
+
+  @Test
+  void hello_withAPeerIdLongerThanTheLimit_isRefused() {
+    String name = "m".repeat(engine.config().limits().maxPeerIdChars() + 1);
+    engine.received(link, new Message.Hello(++ids, name, 1, Role.CLIENT, Map.of()));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
+    assertThat(link.closedWith.message()).doesNotContain(name);
+  }
+
+  @Test
+  void helloOfAnotherVersion_withANewlineInThePeerId_isRefusedWithoutTheNewline() {
+    engine.received(link, new Message.Hello(++ids, "evil\n2026 INFO forged", 2, Role.CLIENT,
+        Map.of()));
+    assertThat(link.closedWith.message()).doesNotContain("\n").contains("evil\\u000a");
+  }
+
+  @Test
+  void publish_ofACommitNamingAnotherAddress_isRefused_andStoresNothing() {
+    hello();
+    Address other = new Address("mallory", new UUID(8, 8));
+    Cdvcs c = Cdvcs.empty(ADDRESS);
+    Update root = Cdvcs.create(ADDRESS, "alice", 1);
+    c.apply(root);
+    Commit foreign = new Commit(List.of(root.lastCommit()), List.of(), "mallory", 2, other);
+    byte[] value = foreign.encode();
+    Hash id = Hash.sha256(value);
+    List<Update.Entry> entries = new ArrayList<>(root.commits());
+    entries.add(new Update.Entry(id, List.of(root.lastCommit())));
+    Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
+    values.put(id, value);
+    engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
+    assertThat(link.closedWith.message()).contains("names address");
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  /** An engine on a store that can fail, with its refusals and store failures recorded. */
+  final class OnFailingStore {
+    final FailingStore disk = new FailingStore();
+    final List<String> storeFailures = new ArrayList<>();
+    final CdvcsStore cdvcs = new CdvcsStore(disk);
+    PeerEngine engine = start();
+
+    PeerEngine start() {
+      return new PeerEngine(EngineConfig.defaults("server", Role.SERVER), cdvcs, clock,
+          new PeerEvents() {
+            @Override
+            public void storeFailed(Link l, io.replikon.error.ReplikonException failure) {
+              storeFailures.add(failure.getMessage());
+            }
+
+            @Override
+            public void refused(Link l, ErrorCode code, String reason) {
+              refusals.add(code + ": " + reason);
+            }
+          });
+    }
+
+    RecordingLink connect(Role role) {
+      RecordingLink l = new RecordingLink();
+      engine.opened(l);
+      engine.received(l, new Message.Hello(++ids, "other", 1, role, Map.of()));
+      l.sent.clear();
+      return l;
+    }
+  }
+
+  @Test
+  void publish_whoseWriteFails_isAnsweredInternal_theLinkStaysOpen_andTheNextIsStored() {
+    OnFailingStore f = new OnFailingStore();
+    RecordingLink other = f.connect(Role.CLIENT);
+    List<Message.Publish> publishes = threePublishes();
+    f.disk.diskFull(true);
+    f.engine.receivedAll(other, List.of(publishes.get(0)));
+    List<Message.ErrorReport> errors = other.of(Message.Kind.ERROR);
+    assertThat(errors).hasSize(1);
+    assertThat(errors.get(0).code()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(errors.get(0).re()).isEqualTo(publishes.get(0).id());
+    assertThat(errors.get(0).message()).contains("no space left on device")
+        .doesNotContain("/var/lib");
+    assertThat(other.closed).isFalse();
+    assertThat(f.storeFailures).hasSize(1);
+    assertThat(other.of(Message.Kind.PUBLISH_ACK)).isEmpty();
+    f.disk.diskFull(false);
+    f.engine.receivedAll(other, List.of(publishes.get(0)));
+    assertThat(other.<Message.PublishAck>of(Message.Kind.PUBLISH_ACK)).hasSize(1);
+    assertThat(f.cdvcs.summary(ADDRESS).orElseThrow().commitCount()).isEqualTo(2);
+  }
+
+  @Test
+  void publish_answeredInternal_isOfferedAgainAfterABackOff() {
+    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    hello();
+    link.sent.clear();
+    engine.received(link, new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of()))));
+    Message.Publish first = link.<Message.Publish>of(Message.Kind.PUBLISH).get(0);
+    assertThat(first.commits()).hasSize(1);
+    link.sent.clear();
+    engine.received(link, new Message.ErrorReport(++ids, first.id(), ErrorCode.INTERNAL,
+        "this peer could not store the publish: no space left on device"));
+    engine.submit(engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2));
+    engine.tick();
+    assertThat(link.of(Message.Kind.PUBLISH)).as("backing off").isEmpty();
+    clock.advance(PeerEngine.FIRST_RETRY.plusMillis(1));
+    engine.tick();
+    List<Message.Publish> again = link.of(Message.Kind.PUBLISH);
+    assertThat(again).hasSize(1);
+    assertThat(again.get(0).commits()).as("from the heads it confirmed: none").hasSize(2);
+  }
+
+  @Test
+  void subscribe_toAnAddressWithADamagedValue_isAnsweredWithAnErrorNamingIt() {
+    OnFailingStore f = new OnFailingStore();
+    f.engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2);
+    f.engine.submit(u);
+    Hash chunk = u.chunkValues().keySet().iterator().next();
+    f.disk.damage(chunk);
+    f.engine = f.start(); // nothing at hand: every value is read from the store
+    RecordingLink other = f.connect(Role.CLIENT);
+    Message.Subscribe subscribe = new Message.Subscribe(++ids,
+        List.of(new Message.Interest(ADDRESS, Set.of())));
+    f.engine.received(other, subscribe);
+    assertThat(other.of(Message.Kind.SUBSCRIBE_ACK)).hasSize(1);
+    List<Message.ErrorReport> errors = other.of(Message.Kind.ERROR);
+    assertThat(errors).hasSize(1);
+    assertThat(errors.get(0).code()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(errors.get(0).re()).isEqualTo(subscribe.id());
+    assertThat(errors.get(0).message()).contains(chunk.shortHex()).contains("damaged")
+        .doesNotContain("/var/lib");
+    assertThat(f.storeFailures).hasSize(1);
+    assertThat(other.closed).isFalse();
+  }
+
+  @Test
+  void fetch_ofADamagedValue_isAnsweredWithAnErrorNamingIt() {
+    OnFailingStore f = new OnFailingStore();
+    f.engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2);
+    f.engine.submit(u);
+    Hash chunk = u.chunkValues().keySet().iterator().next();
+    f.disk.damage(chunk);
+    f.engine = f.start();
+    RecordingLink other = f.connect(Role.CLIENT);
+    Message.Fetch fetch = new Message.Fetch(++ids, List.of(chunk));
+    f.engine.received(other, fetch);
+    List<Message.ErrorReport> errors = other.of(Message.Kind.ERROR);
+    assertThat(errors).hasSize(1);
+    assertThat(errors.get(0).re()).isEqualTo(fetch.id());
+    assertThat(errors.get(0).message()).contains(chunk.shortHex());
+    assertThat(other.closed).isFalse();
   }
 }
