@@ -826,6 +826,24 @@ public final class PeerEngine {
     drain(a);
   }
 
+  /**
+   * Refuses one publish as {@code forbidden}: nothing of it is stored, the refusal is counted, and
+   * the link stays open (the sender stops offering that address on it), so a sender whose history
+   * this peer will not take does not reconnect and send it again and again.
+   */
+  private void refusePublish(AddressState a, Inbound p, String reason) {
+    if (a.active == p) {
+      a.active = null;
+    }
+    p.release();
+    LinkState l = p.from;
+    if (links.containsKey(l.link.id())) {
+      events.refused(l.link, ErrorCode.FORBIDDEN, reason);
+      l.link.send(new Message.ErrorReport(l.nextId(), p.publish.id(), ErrorCode.FORBIDDEN, reason));
+    }
+    drain(a);
+  }
+
   /** Answers a publish that this peer's store failed on, and reports it; the link stays open. */
   private void answerStoreFailure(Inbound p, String what, RuntimeException e) {
     LinkState l = p.from;
@@ -899,9 +917,10 @@ public final class PeerEngine {
         byte[] value = p.values.get(e.id());
         Commit commit = Commit.decode(value != null ? value : store.value(e.id()).orElseThrow());
         if (!commit.address().equals(a.address)) {
-          throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, "commit "
-              + e.id() + " names address " + commit.address() + ", not " + a.address
-              + ", the address of the publish");
+          refusePublish(a, p, "commit " + e.id().shortHex() + " names address "
+              + commit.address() + ", not " + a.address + ", the address of the publish (a CDVCS"
+              + " made by fork or pull holds such commits; protocol 1 does not replicate them)");
+          return;
         }
         for (Hash chunk : commit.chunks()) {
           if (seen.add(chunk) && !p.values.containsKey(chunk) && !store.hasValue(chunk)) {

@@ -804,8 +804,14 @@ class PeerEngineTest {
     Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
     values.put(id, value);
     engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
-    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
-    assertThat(link.closedWith.message()).contains("names address");
+    assertThat(link.closedWith).isNull();
+    assertThat(link.sent).filteredOn(m -> m instanceof Message.ErrorReport)
+        .singleElement()
+        .satisfies(m -> {
+          Message.ErrorReport error = (Message.ErrorReport) m;
+          assertThat(error.code()).isEqualTo(ErrorCode.FORBIDDEN);
+          assertThat(error.message()).contains("names address");
+        });
     assertThat(store.summary(ADDRESS)).isEmpty();
   }
 
