@@ -228,7 +228,8 @@ final class RocksStore implements Store {
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       ChunkFiles chunkFiles = add(natives, ChunkFiles.open(path,
           config.durability() != Durability.NONE, ChunkFiles.SEGMENT_BYTES, seams.opener()));
-      RocksDB db = recover(path, dbOptions, descriptors, handles);
+      String[] torn = new String[1];
+      RocksDB db = recover(path, dbOptions, descriptors, handles, torn);
       natives.add(db);
       natives.addAll(handles); // closed in reverse: handles, then the database
       long recovered = db.getLatestSequenceNumber();
@@ -238,6 +239,13 @@ final class RocksStore implements Store {
             + " but its write-ahead log (" + path + "/*.log) now gives back only up to sequence "
             + recovered + ": it was cut short or damaged, and writes that were synced are lost."
             + RESTORE);
+      }
+      if (torn[0] != null) {
+        LOG.warn("store {}: its write-ahead log ended in a torn record ({}): what a crash leaves"
+            + " of writes that were not yet synced. They were dropped; {}", path, torn[0],
+            atClose == null ? "the store has no record of a clean close to check the rest"
+                + " against" : "everything the store held at its last clean close (sequence "
+                + atClose.sequence() + ") was recovered, up to sequence " + recovered);
       }
       return new RocksStore(path, config.durability(), directory, cache, filter, dbOptions,
           familyOptions, db, handles, chunkFiles, seams, statistics,
@@ -276,11 +284,11 @@ final class RocksStore implements Store {
 
   /**
    * Opens the database in absolute-consistency mode; on damage, once more tolerating a torn tail
-   * of the write-ahead log (what a crash leaves of unsynced writes), with a warning. Damage that
-   * is not a torn tail fails both attempts.
+   * of the write-ahead log (what a crash leaves of unsynced writes), and then sets
+   * {@code torn[0]} to what RocksDB said of it. Damage that is not a torn tail fails both.
    */
   private static RocksDB recover(Path path, DBOptions dbOptions,
-      List<ColumnFamilyDescriptor> descriptors, List<ColumnFamilyHandle> handles)
+      List<ColumnFamilyDescriptor> descriptors, List<ColumnFamilyHandle> handles, String[] torn)
       throws RocksDBException {
     try {
       return RocksDB.open(dbOptions, path.toString(), descriptors, handles);
@@ -299,10 +307,7 @@ final class RocksStore implements Store {
       } finally {
         dbOptions.setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
       }
-      LOG.warn("store {}: its write-ahead log ended in a torn record ({}): what a crash leaves of"
-          + " writes that were not yet synced. They were dropped; every synced write was"
-          + " recovered (checked against the last clean close where there is one)", path,
-          strict.getMessage());
+      torn[0] = strict.getMessage();
       return db;
     }
   }

@@ -31,6 +31,10 @@ import java.util.stream.Stream;
  * holds the store. The OS drops the lock when the holder dies: a stale lock file blocks no one, and
  * it is never deleted (deleting it would let two processes lock two different inodes).
  *
+ * The lock file is opened with O_NOFOLLOW (PrivateFiles) after a check for a symbolic link: a link
+ * planted there would otherwise have us truncate and write whatever file it names. Directories
+ * this code creates are 700 and its files 600, from the moment they exist.
+ *
  * POSIX record locks belong to the process, and closing any descriptor of the file drops them all
  * (see FileLock's platform notes). So within this JVM a second open must never open the lock file
  * of a held store, not even to read it: a static registry of held directories refuses it first.
