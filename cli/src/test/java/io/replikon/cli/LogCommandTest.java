@@ -9,6 +9,7 @@ import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
 import io.replikon.storage.Column;
+import io.replikon.storage.Durability;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
@@ -193,5 +194,33 @@ class LogCommandTest {
     assertThat(r.out().lines().filter(l -> l.startsWith("verified")))
         .containsExactly("verified 3 commits and 2 chunks of 1 CDVCSs in rocksdb " + dir
             + " (durability batch): 1 damaged, 1 missing");
+  }
+
+  @Test
+  void log_storeWhoseSyncedLogWasCutInHalf_refusesToOpen_namingTheStoreAndWhatToDo()
+      throws Exception {
+    try (Store store = Stores.open(StoreConfig.at(dir).withDurability(Durability.SYNC))) {
+      CdvcsStore cs = new CdvcsStore(store);
+      for (int i = 0; i < 5; i++) {
+        Address a = new Address("user" + i, UUID.fromString("00000000-0000-4000-8000-00000000000"
+            + i));
+        cs.write(Cdvcs.empty(a), Cdvcs.create(a, "user" + i, 1_700_000_000_000L));
+      }
+    }
+    Path wal;
+    try (var files = Files.list(dir)) {
+      wal = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted()
+          .reduce((a, b) -> b).orElseThrow();
+    }
+    try (FileChannel c = FileChannel.open(wal, StandardOpenOption.WRITE)) {
+      c.truncate(c.size() / 2);
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString());
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("replikon: store " + dir + " is damaged")
+        .contains("synced", "replica");
   }
 }
