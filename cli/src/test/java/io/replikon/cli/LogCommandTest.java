@@ -8,11 +8,17 @@ import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
+import io.replikon.storage.Column;
+import io.replikon.storage.Durability;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.value.Hash;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -108,5 +114,113 @@ class LogCommandTest {
     Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", "alice");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.err()).contains("USER/UUID");
+  }
+
+  /** TWEETS with a root and one commit whose chunk is large (so it lives in a chunk file). */
+  Update populateLarge() {
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      CdvcsStore cs = new CdvcsStore(store);
+      Cdvcs tweets = Cdvcs.empty(TWEETS);
+      cs.write(tweets, Cdvcs.create(TWEETS, "alice", 1_700_000_000_000L));
+      Update big = tweets.transact(List.of(tweet("x".repeat(20_000))), "alice",
+          1_700_000_001_000L);
+      cs.write(tweets, big);
+      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, "bob", 1_700_000_000_000L));
+      return big;
+    }
+  }
+
+  Hash chunkOf(Hash commit) {
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      return new CdvcsStore(store).commit(commit).chunks().get(0);
+    }
+  }
+
+  @Test
+  void verify_soundStore_readsEveryValueBack_andExitsZero() {
+    populate();
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--verify");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out().lines()).containsExactly("verified 4 commits and 2 chunks of 2 CDVCSs in "
+        + "rocksdb " + dir + " (durability batch): 0 damaged, 0 missing");
+  }
+
+  @Test
+  void verify_damagedChunkFile_namesTheValueItsCommitTheFileAndOffset_andExits3()
+      throws Exception {
+    Update big = populateLarge();
+    Hash chunk = chunkOf(big.lastCommit());
+    Path segment = dir.resolve("chunks").resolve("00000001.chunks");
+    try (FileChannel c = FileChannel.open(segment, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      c.read(b, 100);
+      b.put(0, (byte) ~b.get(0)).rewind();
+      c.write(b, 100);
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--verify");
+
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(LogCommand.DAMAGE_FOUND);
+    assertThat(r.out().lines()).hasSize(2);
+    assertThat(r.out().lines().findFirst().orElseThrow())
+        .startsWith("damaged chunk " + chunk.hex() + " of commit " + big.lastCommit().hex() + " in "
+            + TWEETS)
+        .contains(segment.toString(), "at offset 0", "do not match their CRC");
+    assertThat(r.out().lines().skip(1).findFirst().orElseThrow())
+        .startsWith("verified 3 commits and 1 chunks of 2 CDVCSs").endsWith("1 damaged, 0 missing");
+  }
+
+  @Test
+  void verify_missingAndForgedValues_areReported_onlyForTheCrdtAsked() {
+    List<Update> u = populate();
+    Hash missingChunk = chunkOf(u.get(1).lastCommit());
+    Hash forgedChunk = chunkOf(u.get(2).lastCommit());
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      store.delete(Column.CHUNKS, missingChunk.toBytes());
+      store.put(Column.CHUNKS, forgedChunk.toBytes(), new byte[] {1, 2, 3});
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--verify", "--crdt",
+        TWEETS.toString());
+
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(LogCommand.DAMAGE_FOUND);
+    assertThat(r.out().lines()).contains(
+        "missing chunk " + missingChunk.hex() + " of commit " + u.get(1).lastCommit().hex()
+            + " in " + TWEETS + ": not stored",
+        "damaged chunk " + forgedChunk.hex() + " of commit " + u.get(2).lastCommit().hex()
+            + " in " + TWEETS + ": its 3 stored bytes hash to "
+            + Hash.sha256(new byte[] {1, 2, 3}).hex());
+    assertThat(r.out().lines().filter(l -> l.startsWith("verified")))
+        .containsExactly("verified 3 commits and 2 chunks of 1 CDVCSs in rocksdb " + dir
+            + " (durability batch): 1 damaged, 1 missing");
+  }
+
+  @Test
+  void log_storeWhoseSyncedLogWasCutInHalf_refusesToOpen_namingTheStoreAndWhatToDo()
+      throws Exception {
+    try (Store store = Stores.open(StoreConfig.at(dir).withDurability(Durability.SYNC))) {
+      CdvcsStore cs = new CdvcsStore(store);
+      for (int i = 0; i < 5; i++) {
+        Address a = new Address("user" + i, UUID.fromString("00000000-0000-4000-8000-00000000000"
+            + i));
+        cs.write(Cdvcs.empty(a), Cdvcs.create(a, "user" + i, 1_700_000_000_000L));
+      }
+    }
+    Path wal;
+    try (var files = Files.list(dir)) {
+      wal = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted()
+          .reduce((a, b) -> b).orElseThrow();
+    }
+    try (FileChannel c = FileChannel.open(wal, StandardOpenOption.WRITE)) {
+      c.truncate(c.size() / 2);
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString());
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("replikon: store " + dir + " is damaged")
+        .contains("synced", "replica");
   }
 }

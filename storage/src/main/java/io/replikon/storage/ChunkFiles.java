@@ -7,10 +7,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -43,7 +47,13 @@ import java.util.zip.CRC32C;
  * page cache, which keeps what several subscribers catching up on the same history read.
  *
  * Reads are positional (pread) on one channel per segment, opened on first use; the CRC of every
- * read is checked, so a damaged file fails with STORE_IO rather than handing out wrong bytes.
+ * read is checked, so a damaged file fails with STORE_IO rather than handing out wrong bytes, and
+ * a reference is checked against the segment's size before its bytes are allocated.
+ *
+ * Damage at open. The size each segment had when the store was last closed cleanly (CloseRecord)
+ * is a lower bound on what it must hold, since appends were forced: a segment that is missing or
+ * shorter fails the open (check). Bytes past the last reference after a crash are not damage.
+ * Every file and directory is created owner-only (PrivateFiles), never through a link.
  */
 
 /**
@@ -65,7 +75,10 @@ final class ChunkFiles implements AutoCloseable {
   private final Path dir;
   private final boolean force;
   private final long segmentBytes;
+  private final Opener opener;
   private final Map<Integer, FileChannel> readers = new ConcurrentHashMap<>();
+  /** The size of each segment after the last append to it that succeeded (forced if asked). */
+  private final Map<Integer, Long> appended = new TreeMap<>(); // guarded by this
   // guarded by this
   private ByteBuffer buffer;
   private final CRC32C crc = new CRC32C();
@@ -80,8 +93,19 @@ final class ChunkFiles implements AutoCloseable {
   private long written;
   private boolean closed;
 
-  private ChunkFiles(Path dir, boolean force, long segmentBytes) {
+  /** Opens a segment file: the file system, or a test's recording or failing channel. */
+  @FunctionalInterface
+  interface Opener {
+    /** The file system, through {@link PrivateFiles#open}: owner-only, never through a link. */
+    Opener FILES = PrivateFiles::open;
+
+    /** Opens {@code file} with {@code options}. */
+    FileChannel open(Path file, Set<? extends OpenOption> options) throws IOException;
+  }
+
+  private ChunkFiles(Path dir, boolean force, long segmentBytes, Opener opener) {
     this.dir = dir;
+    this.opener = opener;
     this.force = force;
     this.segmentBytes = segmentBytes;
   }
@@ -94,15 +118,20 @@ final class ChunkFiles implements AutoCloseable {
    * @throws ReplikonException {@code STORE_IO} if the directory or a segment cannot be opened
    */
   static ChunkFiles open(Path storeDirectory, boolean force) {
-    return open(storeDirectory, force, SEGMENT_BYTES);
+    return open(storeDirectory, force, SEGMENT_BYTES, Opener.FILES);
   }
 
   /** As {@link #open(Path, boolean)}, with segments of {@code segmentBytes} (for tests). */
   static ChunkFiles open(Path storeDirectory, boolean force, long segmentBytes) {
+    return open(storeDirectory, force, segmentBytes, Opener.FILES);
+  }
+
+  /** As {@link #open(Path, boolean)}, opening segments through {@code opener}. */
+  static ChunkFiles open(Path storeDirectory, boolean force, long segmentBytes, Opener opener) {
     Path dir = storeDirectory.resolve(DIRECTORY);
-    ChunkFiles files = new ChunkFiles(dir, force, segmentBytes);
+    ChunkFiles files = new ChunkFiles(dir, force, segmentBytes, opener);
     try {
-      Files.createDirectories(dir);
+      PrivateFiles.createDirectories(dir);
       int newest = 0;
       try (Stream<Path> list = Files.list(dir)) {
         for (Path p : (Iterable<Path>) list::iterator) {
@@ -144,15 +173,15 @@ final class ChunkFiles implements AutoCloseable {
     out = null;
     if (tryDirect) {
       try {
-        out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            ExtendedOpenOption.DIRECT);
+        out = opener.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            ExtendedOpenOption.DIRECT));
       } catch (IOException | UnsupportedOperationException refused) {
         out = null; // not on this file system: buffered appends below
       }
     }
     direct = out != null;
     if (!direct) {
-      out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      out = opener.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE));
     }
     // Appends start at a block boundary (direct) past whatever the file holds, including bytes a
     // crash left after the last reference (or a failed append wrote).
@@ -201,6 +230,9 @@ final class ChunkFiles implements AutoCloseable {
     try {
       return appendOnce(values);
     } catch (ReplikonException e) {
+      if (noSpace(e)) {
+        throw e; // not the file system refusing O_DIRECT: buffered appends would fail the same
+      }
       // A file system may accept O_DIRECT when the file is opened and refuse the writes: append
       // through the page cache from now on (from where this append started), and try once more.
       try {
@@ -253,11 +285,18 @@ final class ChunkFiles implements AutoCloseable {
         out.force(false);
       }
       size = blockCeiling(offset);
+      appended.put(segment, size);
       return references;
     } catch (IOException e) {
       // The next append starts at size again and overwrites what this one left; its references
       // are never handed out.
       buffer.clear();
+      if (noSpace(e)) {
+        throw new ReplikonException(Reason.STORE_IO, "no space left on device: cannot write "
+            + total + " bytes of chunks to " + segmentPath(segment) + " of store "
+            + dir.getParent() + "; nothing of this write was stored. Free space on that file"
+            + " system", e);
+      }
       throw new ReplikonException(Reason.STORE_IO, "cannot write chunks to "
           + segmentPath(segment) + ": " + e.getMessage(), e);
     }
@@ -288,12 +327,20 @@ final class ChunkFiles implements AutoCloseable {
     long offset = r.getLong();
     int length = r.getInt();
     int expected = r.getInt();
-    byte[] value = new byte[length];
+    byte[] value;
     try {
       FileChannel channel = readers.get(number);
       if (channel == null) {
         channel = readers.computeIfAbsent(number, n -> openForRead(segmentPath(n)));
       }
+      long fileSize = channel.size();
+      if (length < 0 || offset < 0 || offset > fileSize - length) {
+        // checked before allocating: a damaged reference must not make us allocate what it says
+        throw new ReplikonException(Reason.STORE_IO, "chunk file " + segmentPath(number)
+            + " (" + fileSize + " bytes) ends before the " + length + " bytes at offset "
+            + offset + " that the store references");
+      }
+      value = new byte[length];
       ByteBuffer into = ByteBuffer.wrap(value);
       while (into.hasRemaining()) {
         int n = channel.read(into, offset + into.position());
@@ -319,11 +366,56 @@ final class ChunkFiles implements AutoCloseable {
 
   private FileChannel openForRead(Path file) {
     try {
-      return FileChannel.open(file, StandardOpenOption.READ);
+      return opener.open(file, Set.of(StandardOpenOption.READ));
     } catch (IOException e) {
       throw new ReplikonException(Reason.STORE_IO, "cannot open chunk file " + file + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /** The size of each segment after its last successful append by this instance. */
+  synchronized Map<Integer, Long> appended() {
+    return new TreeMap<>(appended);
+  }
+
+  /**
+   * Checks that every segment the store held at its last clean close is still there, at least as
+   * long as it was then (appends were forced, so a shorter one lost bytes that were on disk).
+   *
+   * @param storeDirectory the store directory
+   * @param atClose the size of each segment at the last clean close
+   * @throws ReplikonException {@code STORE_IO} naming the first segment that is missing or short
+   */
+  static void check(Path storeDirectory, Map<Integer, Long> atClose) {
+    Path dir = storeDirectory.resolve(DIRECTORY);
+    for (var e : new TreeMap<>(atClose).entrySet()) {
+      Path file = dir.resolve(String.format("%08d.chunks", e.getKey()));
+      long size;
+      try {
+        size = Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? Files.size(file) : -1;
+      } catch (IOException x) {
+        size = -1;
+      }
+      if (size < e.getValue()) {
+        throw new ReplikonException(Reason.STORE_IO, "store " + storeDirectory + " is damaged:"
+            + " chunk file " + file + (size < 0 ? " is missing" : " has " + size + " bytes")
+            + ", but it held " + e.getValue() + " bytes, all on disk, when the store was last"
+            + " closed. Chunks that were stored are lost: restore the store from a backup or"
+            + " from a replica (move this directory aside and let the peer fetch its CDVCSs"
+            + " from another peer)");
+      }
+    }
+  }
+
+  /** Whether {@code e} or a cause of it is a full file system (ENOSPC). */
+  static boolean noSpace(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && m.toLowerCase(java.util.Locale.ROOT).contains("no space left on device")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

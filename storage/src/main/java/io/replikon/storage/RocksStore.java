@@ -2,6 +2,7 @@ package io.replikon.storage;
 
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiPredicate;
@@ -30,8 +32,14 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Statistics;
+import org.rocksdb.Status;
+import org.rocksdb.TickerType;
+import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /*
  * Design note. One RocksDB database per store, one column family per Column (plus the default
@@ -42,6 +50,23 @@ import org.rocksdb.WriteOptions;
  * 4 KiB and more live in blob files, out of the LSM tree and its compactions. CHUNKS values of
  * 4 KiB and more live in ChunkFiles, written once, and the column holds a tagged reference to each
  * (a smaller chunk is held inline, tagged too); see ChunkFiles for the order of the two writes.
+ *
+ * Recovery. RocksDB's default recovery mode (point in time) replays the write-ahead log up to the
+ * first damaged record and drops the rest without a word, synced writes included. So the store
+ * opens in absolute-consistency mode, with paranoid checks: any damage fails that attempt. Damage
+ * in the middle of the log fails the second attempt too, in tolerate-corrupted-tail mode, and the
+ * open is refused. A torn tail is what a crash leaves of writes that were not synced (BATCH): the
+ * second attempt opens, dropping it, and says so (WARN). A log cut at a record boundary, or one
+ * that lost synced records from its tail, looks like a torn tail to RocksDB; the CloseRecord
+ * written at the last clean close catches it: the store must recover at least the sequence number
+ * it names, and its chunk segments must be at least as long as it says. After a refusal the store
+ * must be restored (from a backup or a replica); RocksDB's own salvage (point-in-time recovery) is
+ * not offered, since it hides what it dropped.
+ *
+ * Errors. Every RocksDB failure becomes STORE_IO naming the store; a full file system (ENOSPC, in
+ * RocksDB's IOError or a chunk-file append) says "no space left on device" first, so that a peer
+ * can tell a sender why its publish was refused. A failed write stores nothing: chunk bytes whose
+ * batch failed are never referenced, and RocksDB applies a batch whole or not at all.
  *
  * Native objects must never be used after they are freed (that crashes the JVM rather than
  * throwing). Every call therefore holds the read side of `lock` and checks `closed`; close() takes
@@ -67,6 +92,7 @@ final class RocksStore implements Store {
   static final long SPARE_BATCH_MAX_BYTES = 64L << 20;
   private static final int MAX_OPEN_FILES = 512;
   private static final String DEFAULT_FAMILY = "default";
+  private static final Logger LOG = LoggerFactory.getLogger(RocksStore.class);
 
   private final Path path;
   private final Durability durability;
@@ -88,13 +114,32 @@ final class RocksStore implements Store {
    */
   private final AtomicReference<WriteBatch> spareBatch = new AtomicReference<>();
   private final ChunkFiles chunkFiles;
+  private final Seams seams;
+  private final Statistics statistics;
+  /** The chunk segments recorded at the last clean close (a lower bound carried forward). */
+  private final Map<Integer, Long> segmentsAtOpen;
   private boolean closed; // guarded by lock
+
+  /**
+   * What tests put between the store and its files; {@link #NONE} in production.
+   *
+   * @param opener opens the chunk segments
+   * @param statistics whether RocksDB counts its tickers (see {@link #walSyncs()})
+   * @param beforeWrite runs just before each RocksDB batch is written, after its chunks are
+   */
+  record Seams(ChunkFiles.Opener opener, boolean statistics, Runnable beforeWrite) {
+    static final Seams NONE = new Seams(ChunkFiles.Opener.FILES, false, () -> { });
+  }
 
   private RocksStore(Path path, Durability durability, StoreDirectory directory, LRUCache cache,
       BloomFilter filter, DBOptions dbOptions, List<ColumnFamilyOptions> familyOptions,
-      RocksDB db, List<ColumnFamilyHandle> handles, ChunkFiles chunkFiles) {
+      RocksDB db, List<ColumnFamilyHandle> handles, ChunkFiles chunkFiles, Seams seams,
+      Statistics statistics, Map<Integer, Long> segmentsAtOpen) {
     this.path = path;
     this.chunkFiles = chunkFiles;
+    this.seams = seams;
+    this.statistics = statistics;
+    this.segmentsAtOpen = segmentsAtOpen;
     this.durability = durability;
     this.directory = directory;
     this.cache = cache;
@@ -120,6 +165,11 @@ final class RocksStore implements Store {
 
   /** Opens or creates the store of {@code config}; see {@link Stores#open}. */
   static RocksStore open(StoreConfig config) {
+    return open(config, Seams.NONE);
+  }
+
+  /** As {@link #open(StoreConfig)}, with what a test puts between the store and its files. */
+  static RocksStore open(StoreConfig config, Seams seams) {
     NativeLibrary.load();
     StoreDirectory directory = StoreDirectory.open(config.directory(), config.createIfMissing());
     Path path = directory.path();
@@ -132,8 +182,12 @@ final class RocksStore implements Store {
     }
     List<AutoCloseable> natives = new ArrayList<>();
     try {
+      CloseRecord atClose = CloseRecord.read(path).orElse(null);
       if (exists) {
         checkFamilies(path);
+      }
+      if (atClose != null) {
+        ChunkFiles.check(path, atClose.segments());
       }
       LRUCache cache = add(natives, new LRUCache(config.blockCacheBytes()));
       BloomFilter filter = add(natives, new BloomFilter(10, false));
@@ -152,7 +206,14 @@ final class RocksStore implements Store {
           .setMaxTotalWalSize(128L << 20)
           .setBytesPerSync(1L << 20)
           .setKeepLogFileNum(4)
-          .setMaxLogFileSize(8L << 20));
+          .setMaxLogFileSize(8L << 20)
+          .setParanoidChecks(true)
+          .setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency));
+      Statistics statistics = null;
+      if (seams.statistics()) {
+        statistics = add(natives, new Statistics());
+        dbOptions.setStatistics(statistics);
+      }
       List<ColumnFamilyOptions> familyOptions = new ArrayList<>();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       ColumnFamilyOptions defaults = add(natives, familyOptions(table, null));
@@ -166,10 +227,29 @@ final class RocksStore implements Store {
       }
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       ChunkFiles chunkFiles = add(natives, ChunkFiles.open(path,
-          config.durability() != Durability.NONE));
-      RocksDB db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+          config.durability() != Durability.NONE, ChunkFiles.SEGMENT_BYTES, seams.opener()));
+      String[] torn = new String[1];
+      RocksDB db = recover(path, dbOptions, descriptors, handles, torn);
+      natives.add(db);
+      natives.addAll(handles); // closed in reverse: handles, then the database
+      long recovered = db.getLatestSequenceNumber();
+      if (atClose != null && recovered < atClose.sequence()) {
+        throw new ReplikonException(Reason.STORE_IO, "store " + path + " is damaged: it was"
+            + " closed at RocksDB sequence " + atClose.sequence() + " with every write on disk,"
+            + " but its write-ahead log (" + path + "/*.log) now gives back only up to sequence "
+            + recovered + ": it was cut short or damaged, and writes that were synced are lost."
+            + RESTORE);
+      }
+      if (torn[0] != null) {
+        LOG.warn("store {}: its write-ahead log ended in a torn record ({}): what a crash leaves"
+            + " of writes that were not yet synced. They were dropped; {}", path, torn[0],
+            atClose == null ? "the store has no record of a clean close to check the rest"
+                + " against" : "everything the store held at its last clean close (sequence "
+                + atClose.sequence() + ") was recovered, up to sequence " + recovered);
+      }
       return new RocksStore(path, config.durability(), directory, cache, filter, dbOptions,
-          familyOptions, db, handles, chunkFiles);
+          familyOptions, db, handles, chunkFiles, seams, statistics,
+          atClose == null ? Map.of() : atClose.segments());
     } catch (RocksDBException e) {
       closeAll(natives);
       directory.close();
@@ -179,6 +259,15 @@ final class RocksStore implements Store {
             + " RocksDB process (RocksDB lock file " + path.resolve("LOCK") + "): " + message
             + "; stop that process or use another --store", e);
       }
+      if (isCorruption(e)) {
+        throw new ReplikonException(Reason.STORE_IO, "store " + path + " is damaged: RocksDB"
+            + " refused to open it (" + message + "); a damaged write-ahead log or table file"
+            + " would lose writes that were synced, so it was not opened." + RESTORE, e);
+      }
+      if (ChunkFiles.noSpace(e)) {
+        throw new ReplikonException(Reason.STORE_IO, "no space left on device: cannot open store "
+            + path + " (" + message + "); free space on that file system", e);
+      }
       throw new ReplikonException(Reason.STORE_IO, "cannot open store " + path + ": " + message,
           e);
     } catch (RuntimeException | Error e) {
@@ -186,6 +275,46 @@ final class RocksStore implements Store {
       directory.close();
       throw e;
     }
+  }
+
+  /** What a refusal to open a damaged store tells the user to do. */
+  private static final String RESTORE = " Restore the store from a backup, or from a replica: move"
+      + " this directory aside, start the peer on an empty store and let it fetch its CDVCSs from"
+      + " another peer (the damaged copy may still be read with RocksDB's own tools)";
+
+  /**
+   * Opens the database in absolute-consistency mode; on damage, once more tolerating a torn tail
+   * of the write-ahead log (what a crash leaves of unsynced writes), and then sets
+   * {@code torn[0]} to what RocksDB said of it. Damage that is not a torn tail fails both.
+   */
+  private static RocksDB recover(Path path, DBOptions dbOptions,
+      List<ColumnFamilyDescriptor> descriptors, List<ColumnFamilyHandle> handles, String[] torn)
+      throws RocksDBException {
+    try {
+      return RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+    } catch (RocksDBException strict) {
+      if (!isCorruption(strict)) {
+        throw strict;
+      }
+      handles.clear();
+      dbOptions.setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
+      RocksDB db;
+      try {
+        db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+      } catch (RocksDBException tolerant) {
+        tolerant.addSuppressed(strict);
+        throw tolerant;
+      } finally {
+        dbOptions.setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
+      }
+      torn[0] = strict.getMessage();
+      return db;
+    }
+  }
+
+  private static boolean isCorruption(RocksDBException e) {
+    return (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption)
+        || String.valueOf(e.getMessage()).startsWith("Corruption");
   }
 
   /**
@@ -235,7 +364,7 @@ final class RocksStore implements Store {
     try {
       ensureOpen();
       byte[] stored = db.get(handle(column), readOptions, key);
-      return Optional.ofNullable(stored == null ? null : value(column, stored));
+      return Optional.ofNullable(stored == null ? null : value(column, key, stored));
     } catch (RocksDBException e) {
       throw failure("get from " + column.id(), e);
     } finally {
@@ -282,6 +411,7 @@ final class RocksStore implements Store {
             writeBatch.put(handle(op.column()), op.key(), op.value());
           }
         }
+        seams.beforeWrite().run();
         db.write(writeOptions, writeBatch);
       } finally {
         boolean keep = writeBatch.getDataSize() <= SPARE_BATCH_MAX_BYTES;
@@ -327,7 +457,7 @@ final class RocksStore implements Store {
   }
 
   /** The value of a stored entry: for chunks, untagged or read from the chunk files. */
-  private byte[] value(Column column, byte[] stored) {
+  private byte[] value(Column column, byte[] key, byte[] stored) {
     if (column != Column.CHUNKS) {
       return stored;
     }
@@ -335,10 +465,17 @@ final class RocksStore implements Store {
       return Arrays.copyOfRange(stored, 1, stored.length);
     }
     if (stored.length == 1 + ChunkFiles.REFERENCE_BYTES && stored[0] == REFERENCE) {
-      return chunkFiles.read(Arrays.copyOfRange(stored, 1, stored.length));
+      try {
+        return chunkFiles.read(Arrays.copyOfRange(stored, 1, stored.length));
+      } catch (ReplikonException e) {
+        throw new ReplikonException(e.reason(), "store " + path + ": the value " + hex(key)
+            + " cannot be read: " + e.getMessage() + ". Fetch it again from a replica, or restore"
+            + " the store; `replikon log --verify` lists every damaged value", e);
+      }
     }
     throw new ReplikonException(Reason.STORE_IO, "store " + path + " holds a chunk entry of "
-        + stored.length + " bytes that is neither a value nor a reference: the store is damaged");
+        + stored.length + " bytes for the value " + hex(key) + " that is neither a value nor a"
+        + " reference: the store is damaged");
   }
 
   @Override
@@ -364,7 +501,7 @@ final class RocksStore implements Store {
               break;
             }
             visited++;
-            if (!visitor.test(key, value(column, it.value()))) {
+            if (!visitor.test(key, value(column, key, it.value()))) {
               break;
             }
           }
@@ -396,6 +533,19 @@ final class RocksStore implements Store {
     }
   }
 
+  /**
+   * How many times RocksDB has synced a write-ahead log file since open, or -1 unless opened with
+   * {@link Seams#statistics()}.
+   */
+  long walSyncs() {
+    return statistics == null ? -1 : statistics.getTickerCount(TickerType.WAL_FILE_SYNCED);
+  }
+
+  /** The block chunk appends are padded to (1: buffered appends); for tests. */
+  int chunkAlignment() {
+    return chunkFiles.alignment();
+  }
+
   @Override
   public Durability durability() {
     return durability;
@@ -419,10 +569,12 @@ final class RocksStore implements Store {
       }
       closed = true;
       RocksDBException failure = null;
+      long sequence = -1;
       try {
         if (durability == Durability.BATCH) {
           db.flushWal(true);
         }
+        sequence = db.getLatestSequenceNumber();
       } catch (RocksDBException e) {
         failure = e;
       }
@@ -436,16 +588,39 @@ final class RocksStore implements Store {
       if (spare != null) {
         spare.close();
       }
+      Map<Integer, Long> segments = new TreeMap<>(segmentsAtOpen);
+      if (durability != Durability.NONE) {
+        segments.putAll(chunkFiles.appended());
+      } else {
+        segments.clear(); // appends were not forced: their sizes are no promise
+      }
       chunkFiles.close();
+      IOException unrecorded = null;
+      if (failure == null && sequence >= 0) {
+        try {
+          // Everything is durable now (synced log; NONE: memtables flushed at close).
+          new CloseRecord(sequence, segments).write(path);
+        } catch (IOException e) {
+          unrecorded = e;
+        }
+      }
       writeOptions.close();
       readOptions.close();
       dbOptions.close();
+      if (statistics != null) {
+        statistics.close();
+      }
       familyOptions.forEach(ColumnFamilyOptions::close);
       filter.close();
       cache.close();
       directory.close();
       if (failure != null) {
         throw failure("close", failure);
+      }
+      if (unrecorded != null) {
+        throw new ReplikonException(Reason.STORE_IO, "store " + path + ": closed, but cannot"
+            + " write " + CloseRecord.FILE + " (" + unrecorded + "); the next open checks less",
+            unrecorded);
       }
     } finally {
       lock.writeLock().unlock();
@@ -468,8 +643,26 @@ final class RocksStore implements Store {
   }
 
   private ReplikonException failure(String what, RocksDBException e) {
+    return failure(path, what, e);
+  }
+
+  /** The failure of a call on the store at {@code path}; a full file system says so first. */
+  static ReplikonException failure(Path path, String what, RocksDBException e) {
+    if (ChunkFiles.noSpace(e)) {
+      return new ReplikonException(Reason.STORE_IO, "no space left on device: store " + path
+          + " cannot " + what + " (" + e.getMessage() + "); nothing of it was stored. Free space"
+          + " on that file system and restart: RocksDB refuses writes after such an error", e);
+    }
     return new ReplikonException(Reason.STORE_IO, "store " + path + ": cannot " + what + ": "
         + e.getMessage(), e);
+  }
+
+  private static String hex(byte[] key) {
+    StringBuilder b = new StringBuilder(key.length * 2);
+    for (byte x : key) {
+      b.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
+    }
+    return b.toString();
   }
 
   private static <T extends AutoCloseable> T add(List<AutoCloseable> natives, T object) {

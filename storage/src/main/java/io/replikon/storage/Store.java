@@ -16,7 +16,10 @@ import java.util.function.BiPredicate;
  * isolated: a concurrent reader sees all of it or none of it.
  *
  * <p><b>Errors.</b> Backend failures throw {@link io.replikon.error.ReplikonException} with reason
- * {@code STORE_IO}; any call after {@link #close()} throws it with reason {@code STORE_CLOSED}.
+ * {@code STORE_IO}; any call after {@link #close()} throws it with reason {@code STORE_CLOSED}. A
+ * write that fails for lack of space has a message that begins "no space left on device" and
+ * stores nothing of its batch; a value whose bytes are damaged fails its read with a message that
+ * names it (see {@link Durability} for what is checked at open).
  */
 public interface Store extends AutoCloseable {
 

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,6 +30,10 @@ import java.util.stream.Stream;
  * writes the holder (pid, host, start time) into the lock file, so that a refused open can name who
  * holds the store. The OS drops the lock when the holder dies: a stale lock file blocks no one, and
  * it is never deleted (deleting it would let two processes lock two different inodes).
+ *
+ * The lock file is opened with O_NOFOLLOW (PrivateFiles) after a check for a symbolic link: a link
+ * planted there would otherwise have us truncate and write whatever file it names. Directories
+ * this code creates are 700 and its files 600, from the moment they exist.
  *
  * POSIX record locks belong to the process, and closing any descriptor of the file drops them all
  * (see FileLock's platform notes). So within this JVM a second open must never open the lock file
@@ -92,7 +97,7 @@ final class StoreDirectory implements AutoCloseable {
     }
     if (before == Kind.MISSING) {
       try {
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
       } catch (IOException e) {
         throw new ReplikonException(Reason.STORE_IO,
             "cannot create store directory " + dir + ": " + e, e);
@@ -107,8 +112,7 @@ final class StoreDirectory implements AutoCloseable {
     FileChannel channel = null;
     try {
       Path lockFile = dir.resolve(LOCK);
-      channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      channel = openLock(lockFile);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -138,6 +142,31 @@ final class StoreDirectory implements AutoCloseable {
       HELD.remove(key);
       throw e;
     }
+  }
+
+  /**
+   * Opens (creating, 600) the lock file, never through a symbolic link: a link there (which would
+   * let whoever planted it have this process truncate and write the file it points at) is refused.
+   */
+  private static FileChannel openLock(Path lockFile) throws IOException {
+    if (Files.isSymbolicLink(lockFile)) {
+      throw symlinkedLock(lockFile);
+    }
+    try {
+      return PrivateFiles.open(lockFile, Set.of(StandardOpenOption.CREATE,
+          StandardOpenOption.READ, StandardOpenOption.WRITE));
+    } catch (FileSystemException e) {
+      if (Files.isSymbolicLink(lockFile)) { // planted between the check and the open: ELOOP
+        throw symlinkedLock(lockFile);
+      }
+      throw e;
+    }
+  }
+
+  private static ReplikonException symlinkedLock(Path lockFile) {
+    return new ReplikonException(Reason.STORE_IO, "the lock file " + lockFile + " is a symbolic"
+        + " link; replikon never follows one there (it would write to the file the link names)."
+        + " Check who created it, remove the link and open the store again");
   }
 
   /** Releases the lock. Idempotent. */
@@ -223,8 +252,9 @@ final class StoreDirectory implements AutoCloseable {
     Path tmp = dir.resolve(MARKER_TMP);
     byte[] text = (MARKER_HEADER + "\n" + VERSION_KEY + FORMAT_VERSION + "\n")
         .getBytes(StandardCharsets.UTF_8);
-    try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    Files.deleteIfExists(tmp); // a leftover of a crash, or a link: removed, never followed
+    try (FileChannel out = PrivateFiles.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE))) {
       ByteBuffer buffer = ByteBuffer.wrap(text);
       while (buffer.hasRemaining()) {
         out.write(buffer);

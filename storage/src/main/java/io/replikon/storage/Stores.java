@@ -21,7 +21,9 @@ public final class Stores {
    *     holds the directory (the message names the path and the holder), {@code NOT_A_STORE} if the
    *     directory holds something else, {@code STORE_MISSING} if there is no store and
    *     {@code createIfMissing} is false, {@code STORE_VERSION} on an unknown format version,
-   *     {@code STORE_IO} if RocksDB fails to open
+   *     {@code STORE_IO} if RocksDB fails to open, if the store is damaged so that writes that
+   *     were synced would be lost (the message names the store and says to restore it from a
+   *     backup or a replica), or if its lock file is a symbolic link
    */
   public static Store open(StoreConfig config) {
     return RocksStore.open(Objects.requireNonNull(config, "config"));

@@ -119,7 +119,9 @@ class ChunkFilesTest {
       assertThatThrownBy(() -> store.get(Column.CHUNKS, key(1)))
           .isInstanceOfSatisfying(ReplikonException.class,
               e -> assertThat(e.reason()).isEqualTo(Reason.STORE_IO))
-          .hasMessageContaining(segment(dir, 1).toString()).hasMessageContaining("damaged");
+          .hasMessageContaining(segment(dir, 1).toString()).hasMessageContaining("damaged")
+          .hasMessageContaining("the value 00000001 cannot be read")
+          .hasMessageContaining("at offset 0").hasMessageContaining("replikon log --verify");
       assertThat(store.get(Column.CHUNKS, key(2))).hasValueSatisfying(
           v -> assertThat(v).isEqualTo(second));
     }

@@ -42,7 +42,13 @@ class RocksStoreTest {
 
     @Override
     protected Store newStore() {
-      return Stores.open(StoreConfig.at(temp.resolve("store")).withDurability(mode()));
+      return RocksStore.open(StoreConfig.at(temp.resolve("store")).withDurability(mode()),
+          new RocksStore.Seams(ChunkFiles.Opener.FILES, true, () -> { }));
+    }
+
+    @Override
+    protected long logSyncs() {
+      return ((RocksStore) store).walSyncs();
     }
 
     @Test

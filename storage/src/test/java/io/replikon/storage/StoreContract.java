@@ -343,14 +343,35 @@ abstract class StoreContract {
     assertThat(sizes).containsExactly(large.length, small.length);
   }
 
+  /**
+   * Returns how many times the store has synced its log to disk so far, or -1 for a store that
+   * keeps nothing on disk (whose {@code sync()} has nothing to do).
+   */
+  protected long logSyncs() {
+    return -1;
+  }
+
   @Test
   void sync_afterWrites_keepsThemReadable() {
+    long before = logSyncs();
     store.put(Column.HEADS, utf8("k"), utf8("v"));
+    long afterWrite = logSyncs();
 
     store.sync();
+    long afterSync = logSyncs();
     store.sync();
 
     assertThat(store.get(Column.HEADS, utf8("k")).map(StoreContract::string)).hasValue("v");
+    if (before >= 0) {
+      switch (store.durability()) {
+        case SYNC -> assertThat(afterWrite).as("a SYNC write syncs").isGreaterThan(before);
+        case BATCH -> {
+          assertThat(afterWrite).as("a BATCH write does not sync").isEqualTo(before);
+          assertThat(afterSync).as("sync() syncs what BATCH wrote").isGreaterThan(afterWrite);
+        }
+        case NONE -> assertThat(afterSync).as("NONE has no log to sync").isEqualTo(before);
+      }
+    }
   }
 
   @Test
