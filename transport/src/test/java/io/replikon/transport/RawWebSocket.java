@@ -65,7 +65,7 @@ final class RawWebSocket implements AutoCloseable {
     return socket.getOutputStream();
   }
 
-  /** Returns {@code count} masked ping frames with a payload of {@code size} bytes, back to back. */
+  /** Returns {@code count} masked pings with a payload of {@code size} bytes, back to back. */
   static byte[] pings(int count, int size) {
     byte[] one = new byte[2 + 4 + size];
     one[0] = (byte) 0x89; // FIN, opcode ping
