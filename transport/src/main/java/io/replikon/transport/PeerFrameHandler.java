@@ -353,7 +353,12 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     String message = Failures.oneLine(text);
     LOG.warn("{} {}: closing: {}: {}", side, connection, code.wireName(), message);
     try {
-      handler.refused(connection, code, message);
+      if (opened) {
+        handler.refused(connection, code, message);
+      } else {
+        // Refused in the handshake (no subprotocol): the handler never saw it open.
+        handler.refusedBeforeOpen(remote, code.wireName() + ": " + message);
+      }
     } catch (RuntimeException e) {
       LOG.error("{} {}: the connection handler failed in refused", side, connection, e);
     }
