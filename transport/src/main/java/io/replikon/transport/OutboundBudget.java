@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #EXCEEDED} is fired up the pipeline once, where {@link PeerFrameHandler} closes the
  * connection with status 1008 and counts it. Close frames (at most 127 bytes) are neither counted
  * nor refused, so that the close can always be said. The budget bounds memory whether or not the
- * peer above respects writability; the water marks are for peers that do.
+ * peer above respects writability; the water marks are for peers that do. Reading is not stopped
+ * merely because a connection is unwritable: two peers serving each other large fetch replies
+ * would both stop reading, neither side's queue would drain, and both would hang (a deadlock).
+ * Reading stops when a connection is over its budget, and then for good.
  *
  * <p>Thread-safe: {@link #tryReserve} and {@link #release} may be called from any thread; the
  * handler methods run on the channel's event loop.
