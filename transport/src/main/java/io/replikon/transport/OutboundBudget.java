@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.replikon.cdvcs.Update;
 import io.replikon.protocol.Message;
@@ -24,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * completes, which Netty does when the bytes are written or the channel is gone). This handler
  * sits just below Netty's WebSocket protocol handler and above the frame encoder, so every frame
  * passes it, the pongs that the protocol handler writes from its own context included. A write that would take the total past the limit is not
- * queued: it is failed, reading stops at once (so a ping flood is not read any further), and
- * {@link #EXCEEDED} is fired up the pipeline once, where {@link PeerFrameHandler} closes the
+ * queued: it is failed, reading stops at once (so a flood is not read any further), and an
+ * {@link Exceeded} event is fired up the pipeline once, where {@link PeerFrameHandler} closes the
  * connection with status 1008 and counts it. Close frames (at most 127 bytes) are neither counted
  * nor refused, so that the close can always be said. The budget bounds memory whether or not the
  * peer above respects writability; the water marks are for peers that do. Reading is not stopped
@@ -44,13 +45,20 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
    */
   static final int FRAME_OVERHEAD = 256;
 
-  /** The user event fired once, up the pipeline, when the budget is exceeded. */
-  static final Object EXCEEDED = new Object() {
-    @Override
-    public String toString() {
-      return "OutboundBudget.EXCEEDED";
-    }
-  };
+  /**
+   * Pings answered by a pong that is still waiting for the socket, past which the connection is
+   * refused: an honest peer pings once per heartbeat and has at most a few unanswered.
+   */
+  static final int MAX_COALESCED_PINGS = 1024;
+
+  /** The user event fired once, up the pipeline, when the connection is refused. */
+  record Exceeded(String reason) {}
+
+  private PongWebSocketFrame waitingPong;
+  private ChannelPromise waitingPongPromise;
+  private boolean pongInFlight;
+  private int coalescedPings;
+  private ChannelHandlerContext context;
 
   private final long limit;
   private final AtomicLong pending = new AtomicLong();
@@ -84,14 +92,15 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
 
   /**
    * Counts {@code bytes} if they fit; otherwise marks the budget exceeded (stopping reads and
-   * firing {@link #EXCEEDED} on the event loop) and returns false. Once exceeded, nothing fits.
+   * firing {@link Exceeded} on the event loop) and returns false. Once exceeded, nothing fits.
    */
   boolean tryReserve(long bytes) {
     while (!exceeded.get()) {
       long now = pending.get();
       long next = now + bytes;
       if (next > limit) {
-        markExceeded();
+        markExceeded("more than " + limit
+            + " bytes queued toward a connection that does not read them");
         return false;
       }
       if (pending.compareAndSet(now, next)) {
@@ -107,7 +116,7 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
     pending.addAndGet(-bytes);
   }
 
-  private void markExceeded() {
+  private void markExceeded(String reason) {
     if (!exceeded.compareAndSet(false, true)) {
       return;
     }
@@ -116,24 +125,36 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
       return;
     }
     if (ch.eventLoop().inEventLoop()) {
-      stopAndTell(ch);
+      stopAndTell(ch, reason);
     } else {
       try {
-        ch.eventLoop().execute(() -> stopAndTell(ch));
+        ch.eventLoop().execute(() -> stopAndTell(ch, reason));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         ch.close();
       }
     }
   }
 
-  private static void stopAndTell(Channel ch) {
+  private static void stopAndTell(Channel ch, String reason) {
     ch.config().setAutoRead(false);
-    ch.pipeline().fireUserEventTriggered(EXCEEDED);
+    ch.pipeline().fireUserEventTriggered(new Exceeded(reason));
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    context = ctx;
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    dropWaitingPong();
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+    dropWaitingPong();
+    super.close(ctx, promise);
   }
 
   @Override
@@ -142,6 +163,64 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
       ctx.write(msg, promise);
       return;
     }
+    if (msg instanceof PongWebSocketFrame pong) {
+      writePong(ctx, pong, promise);
+      return;
+    }
+    writeCounted(ctx, msg, promise);
+  }
+
+  /**
+   * Pongs go one at a time (RFC 6455 5.5.3: a peer may answer only the most recent ping): while
+   * one waits for the socket, a newer one takes the single waiting place and an older waiting
+   * one is dropped. So a ping flood costs at most two pongs, and past {@link
+   * #MAX_COALESCED_PINGS} pings answered that way the connection is refused.
+   */
+  private void writePong(ChannelHandlerContext ctx, PongWebSocketFrame pong,
+      ChannelPromise promise) {
+    if (!pongInFlight) {
+      pongInFlight = true;
+      ChannelPromise sent = promise.unvoid();
+      sent.addListener(f -> pongDone());
+      writeCounted(ctx, pong, sent);
+      return;
+    }
+    dropWaitingPong();
+    waitingPong = pong;
+    waitingPongPromise = promise;
+    if (++coalescedPings > MAX_COALESCED_PINGS && !exceeded.get()) {
+      dropWaitingPong();
+      markExceeded("more than " + MAX_COALESCED_PINGS
+          + " pings while a pong waited for a connection that does not read it");
+    }
+  }
+
+  private void pongDone() {
+    pongInFlight = false;
+    coalescedPings = 0;
+    PongWebSocketFrame next = waitingPong;
+    ChannelPromise nextPromise = waitingPongPromise;
+    waitingPong = null;
+    waitingPongPromise = null;
+    if (next != null && context != null && channel.isActive()) {
+      writePong(context, next, nextPromise);
+      context.flush();
+    } else if (next != null) {
+      next.release();
+      nextPromise.trySuccess();
+    }
+  }
+
+  private void dropWaitingPong() {
+    if (waitingPong != null) {
+      waitingPong.release();
+      waitingPongPromise.trySuccess();
+      waitingPong = null;
+      waitingPongPromise = null;
+    }
+  }
+
+  private void writeCounted(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     long size = payloadBytes(msg) + FRAME_OVERHEAD;
     if (!tryReserve(size)) {
       ReferenceCountUtil.release(msg);

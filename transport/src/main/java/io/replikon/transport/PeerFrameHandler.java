@@ -147,8 +147,8 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt == OutboundBudget.EXCEEDED) {
-      overBudget(ctx);
+    if (evt instanceof OutboundBudget.Exceeded exceeded) {
+      overBudget(ctx, exceeded.reason());
       return;
     }
     if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete complete) {
@@ -187,12 +187,12 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * More is queued toward the connection than its budget: it does not read what it is sent (a
-   * ping flood whose pongs it never reads, replies it never takes). Reading has stopped already;
+   * More is queued toward the connection than its budget, or it pings far faster than it reads
+   * the pongs: it does not read what it is sent. Reading has stopped already;
    * the refusal is logged, counted and closed with 1008. An error message would wait behind
    * what the other side does not read, so only the close frame is sent.
    */
-  private void overBudget(ChannelHandlerContext ctx) {
+  private void overBudget(ChannelHandlerContext ctx, String message) {
     if (connection == null) {
       LOG.warn("{} {}: closing before the WebSocket handshake: more than the outbound budget"
           + " queued", side, remote);
@@ -202,8 +202,6 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     if (!connection.isOpen()) {
       return;
     }
-    String message = "more than " + connection.budget().limit()
-        + " bytes queued toward a connection that does not read them";
     LOG.warn("{} {}: closing: {}: {}", side, connection, ErrorCode.OVERLOADED.wireName(), message);
     try {
       handler.refused(connection, ErrorCode.OVERLOADED, message);
