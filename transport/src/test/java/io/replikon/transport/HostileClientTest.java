@@ -79,11 +79,12 @@ class HostileClientTest {
   @Test
   void pingFlood_neverReadingThePongs_holdsOnePongAndIsClosed() throws Exception {
     start(TransportLimits.defaults().withMaxOutboundBytes(BUDGET), Duration.ZERO);
+    CompletableFuture<Long> flooding;
     try (RawWebSocket flood = RawWebSocket.open(server.port())) {
       NettyConnection atServer = (NettyConnection) serverSide.nextOpened();
       // Writes pings until the server drops the socket, or 64 MiB of them: without a bound that
       // is some 460,000 pongs queued at the server, and the connection stays open.
-      CompletableFuture<Long> flooding = CompletableFuture.supplyAsync(() -> {
+      flooding = CompletableFuture.supplyAsync(() -> {
         byte[] batch = RawWebSocket.pings(1000, 125);
         long sent = 0;
         try {
@@ -106,9 +107,8 @@ class HostileClientTest {
       assertThat(atServer.budget().peak()).isLessThanOrEqualTo(4 * OutboundBudget.FRAME_OVERHEAD);
       assertOneWarning(atServer.remote(), "overloaded");
       assertHealthyStillServed();
-      flood.close();
-      flooding.get(20, TimeUnit.SECONDS);
     }
+    flooding.get(20, TimeUnit.SECONDS); // the socket is closed: the flood ends
   }
 
   @Test
