@@ -4,6 +4,7 @@ import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import io.replikon.peer.EngineConfig;
 import io.replikon.storage.Durability;
+import io.replikon.transport.TransportLimits;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -119,6 +120,25 @@ final class PeerCommand implements Callable<Integer> {
           + "($REPLIKON_HELLO_TIMEOUT, default ${DEFAULT-VALUE}).")
   private Duration helloTimeout;
 
+  @Option(names = "--max-connections", paramLabel = "N",
+      defaultValue = "${env:REPLIKON_MAX_CONNECTIONS:-1024}",
+      description = "Peer connections held at once; more are closed at accept and counted "
+          + "($REPLIKON_MAX_CONNECTIONS, default ${DEFAULT-VALUE}).")
+  private int maxConnections;
+
+  @Option(names = "--handshake-timeout", paramLabel = "DURATION",
+      defaultValue = "${env:REPLIKON_HANDSHAKE_TIMEOUT:-10s}",
+      converter = CollectCommand.DurationConverter.class,
+      description = "A connection must complete its WebSocket handshake this soon after it is "
+          + "accepted ($REPLIKON_HANDSHAKE_TIMEOUT, default ${DEFAULT-VALUE}).")
+  private Duration handshakeTimeout;
+
+  @Option(names = "--max-outbound-mib", paramLabel = "MIB",
+      defaultValue = "${env:REPLIKON_MAX_OUTBOUND_MIB:-64}",
+      description = "MiB queued toward one connection that does not read them before it is "
+          + "closed; at least 32 ($REPLIKON_MAX_OUTBOUND_MIB, default ${DEFAULT-VALUE}).")
+  private int maxOutboundMib;
+
   @Override
   public Integer call() throws InterruptedException {
     if ((tlsCert == null) != (tlsKey == null)) {
@@ -134,6 +154,16 @@ final class PeerCommand implements Callable<Integer> {
         .withConnect(connect).withDurability(mode)
         .withLinkLimits(EngineConfig.LinkLimits.defaults().withMaxSubscriptions(maxSubscriptions)
             .withHelloTimeout(helloTimeout));
+    if (maxOutboundMib < 32) {
+      throw new ParameterException(spec.commandLine(), "--max-outbound-mib must be at least 32"
+          + " (twice the largest frame, 16 MiB): " + maxOutboundMib);
+    }
+    try {
+      config = config.withTransportLimits(new TransportLimits(handshakeTimeout, maxConnections,
+          (long) maxOutboundMib << 20));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     if (httpPort != null) {
       config = config.withHttpPort(httpPort);
     }

@@ -3,6 +3,7 @@ package io.replikon.client;
 import io.replikon.peer.EngineConfig;
 import io.replikon.protocol.Message;
 import io.replikon.storage.Durability;
+import io.replikon.transport.TransportLimits;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -34,12 +35,14 @@ import java.util.UUID;
  *     long (replikativ's guard against merge storms); empty: never merge on its own
  * @param linkLimits what one connection may make this peer hold (addresses, fetches, hello
  *     timeout); see {@link EngineConfig.LinkLimits}
+ * @param transportLimits the handshake timeout, the cap on connections and the outbound budget
+ *     per connection of the WebSocket transport
  */
 public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     Durability durability, String host, Optional<Integer> port, Optional<Tls> tls,
     List<URI> connect, Optional<Path> trustCertificate, Optional<Integer> httpPort,
     String author, Clock clock, Duration fetchTimeout, Optional<Duration> autoMerge,
-    EngineConfig.LinkLimits linkLimits) {
+    EngineConfig.LinkLimits linkLimits, TransportLimits transportLimits) {
 
   /**
    * The files of a TLS server.
@@ -72,6 +75,7 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
     Objects.requireNonNull(autoMerge, "autoMerge");
     Objects.requireNonNull(linkLimits, "linkLimits");
+    Objects.requireNonNull(transportLimits, "transportLimits");
   }
 
   /**
@@ -83,7 +87,7 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     return new PeerConfig(id, Message.Role.SERVER, Optional.ofNullable(store), Durability.BATCH,
         "127.0.0.1", Optional.of(0), Optional.empty(), List.of(), Optional.empty(),
         Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30), Optional.empty(),
-        EngineConfig.LinkLimits.defaults());
+        EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
   }
 
   /** A client peer on {@code store} (null: in memory), with no listener. */
@@ -92,70 +96,76 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     return new PeerConfig(id, Message.Role.CLIENT, Optional.ofNullable(store), Durability.BATCH,
         "127.0.0.1", Optional.empty(), Optional.empty(), List.of(), Optional.empty(),
         Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30), Optional.empty(),
-        EngineConfig.LinkLimits.defaults());
+        EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
   }
 
   /** Returns a copy with this peer id (also the author, unless one was set). */
   public PeerConfig withPeerId(String id) {
     String by = author.equals(peerId) ? id : author;
     return new PeerConfig(id, role, store, durability, host, port, tls, connect, trustCertificate,
-        httpPort, by, clock, fetchTimeout, autoMerge, linkLimits);
+        httpPort, by, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
   }
 
   /** Returns a copy listening on {@code host:port} (port 0: ephemeral). */
   public PeerConfig withListen(String host, int port) {
     return new PeerConfig(peerId, role, store, durability, host, Optional.of(port), tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy serving {@code wss://} with these PEM files. */
   public PeerConfig withTls(Path certificateChain, Path privateKey) {
     return new PeerConfig(peerId, role, store, durability, host, port,
         Optional.of(new Tls(certificateChain, privateKey)), connect, trustCertificate, httpPort,
-        author, clock, fetchTimeout, autoMerge, linkLimits);
+        author, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
   }
 
   /** Returns a copy that connects to these peers. */
   public PeerConfig withConnect(List<URI> peers) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, peers,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy that trusts this PEM certificate for {@code wss://}. */
   public PeerConfig withTrustCertificate(Path certificate) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        Optional.of(certificate), httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        Optional.of(certificate), httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy serving health, metrics and status on this HTTP port (0: ephemeral). */
   public PeerConfig withHttpPort(int httpPort) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
         trustCertificate, Optional.of(httpPort), author, clock, fetchTimeout, autoMerge,
-        linkLimits);
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy with this store durability. */
   public PeerConfig withDurability(Durability durability) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy with this commit author. */
   public PeerConfig withAuthor(String author) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy with this clock. */
   public PeerConfig withClock(Clock clock) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy with this fetch timeout. */
   public PeerConfig withFetchTimeout(Duration timeout) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, timeout, autoMerge, linkLimits);
+        trustCertificate, httpPort, author, clock, timeout, autoMerge, linkLimits, transportLimits);
   }
 
   /**
@@ -168,12 +178,19 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     }
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
         trustCertificate, httpPort, author, clock, fetchTimeout, Optional.of(maxDelay),
-        linkLimits);
+        linkLimits, transportLimits);
   }
 
   /** Returns a copy with these limits on what one connection may make this peer hold. */
   public PeerConfig withLinkLimits(EngineConfig.LinkLimits limits) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, limits);
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        limits, transportLimits);
+  }
+
+  /** Returns a copy with these transport limits. */
+  public PeerConfig withTransportLimits(TransportLimits limits) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits, limits);
   }
 }

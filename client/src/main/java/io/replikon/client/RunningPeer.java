@@ -134,14 +134,15 @@ final class RunningPeer implements Peer, ConnectionHandler {
               .withFetchTimeout(config.fetchTimeout()).withLinkLimits(config.linkLimits()),
           cdvcs, config.clock(), metrics);
       engineThread.scheduleWithFixedDelay(() -> run(engine::tick), 1, 1, TimeUnit.SECONDS);
-      ClientConfig clientConfig = ClientConfig.defaults();
+      ClientConfig clientConfig = ClientConfig.defaults()
+          .withMaxOutboundBytes(config.transportLimits().maxOutboundBytes());
       if (config.trustCertificate().isPresent()) {
         clientConfig = clientConfig.withTrustCertificate(config.trustCertificate().get());
       }
       dialing = Transports.client(clientConfig);
       if (config.port().isPresent()) {
         ServerConfig serverConfig = ServerConfig.defaults().withHost(config.host())
-            .withPort(config.port().get());
+            .withPort(config.port().get()).withLimits(config.transportLimits());
         if (config.tls().isPresent()) {
           serverConfig = serverConfig.withTls(config.tls().get().certificateChain(),
               config.tls().get().privateKey());
@@ -612,6 +613,12 @@ final class RunningPeer implements Peer, ConnectionHandler {
   /** The transport refused bad input on a connection (and logged it): counted with the rest. */
   @Override
   public void refused(Connection connection, Message.ErrorCode code, String reason) {
+    metrics.refusals.incrementAndGet();
+  }
+
+  /** The transport refused a connection before it opened (over the cap, no handshake in time). */
+  @Override
+  public void refusedBeforeOpen(String remote, String reason) {
     metrics.refusals.incrementAndGet();
   }
 

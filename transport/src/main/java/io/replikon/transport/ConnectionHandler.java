@@ -8,9 +8,9 @@ import io.replikon.protocol.Message.ErrorCode;
  *
  * <p>All calls for one connection come on that connection's I/O thread, one at a time, in order:
  * {@link #opened} first, then any {@link #received} and {@link #writabilityChanged} (and at most
- * one {@link #refused}), then exactly one {@link #closed}. Calls for different connections may come concurrently on different
- * threads, so implementations must be thread-safe. <b>No method may block</b>: it would stall
- * every connection sharing the thread. An exception thrown by a method closes that connection
+ * one {@link #refused}), then exactly one {@link #closed}. Calls for different connections may
+ * come concurrently on different threads, so implementations must be thread-safe. <b>No method
+ * may block</b>: it would stall every connection sharing the thread. An exception thrown by a method closes that connection
  * with an {@code internal} error.
  */
 public interface ConnectionHandler {
@@ -37,11 +37,24 @@ public interface ConnectionHandler {
 
   /**
    * The transport is closing the connection for bad input it found itself (a frame that is not a
-   * well-formed message, a value that does not hash to its id, a frame over the limit), after
-   * answering {@code code} and logging one line; {@link #closed} follows. For counting: does
+   * well-formed message, a value that does not hash to its id, a frame over the limit) or for
+   * not reading what was sent to it (more queued toward it than {@link
+   * TransportLimits#maxOutboundBytes()}: {@code overloaded}), after answering {@code code} and
+   * logging one line; {@link #closed} follows. For counting: does
    * nothing by default.
    */
   default void refused(Connection connection, ErrorCode code, String reason) {}
+
+  /**
+   * The transport closed a connection that never opened (no {@link #opened} came, nor will a
+   * {@link #closed}): one over the cap on connections, or one that did not complete its WebSocket
+   * handshake in time. Called on an I/O thread, possibly concurrently with other calls; the
+   * transport logs such refusals itself, a line per burst. For counting: does nothing by default.
+   *
+   * @param remote the other side, {@code host:port}
+   * @param reason why, a sentence for logs
+   */
+  default void refusedBeforeOpen(String remote, String reason) {}
 
   /**
    * The connection is closed, for the reason given (a sentence for logs). Called exactly once

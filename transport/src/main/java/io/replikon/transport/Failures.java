@@ -2,6 +2,7 @@ package io.replikon.transport;
 
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.protocol.Printable;
 import java.net.URI;
 import java.security.cert.CertificateException;
 import javax.net.ssl.SSLHandshakeException;
@@ -25,12 +26,11 @@ final class Failures {
   }
 
   /**
-   * Returns text fit for one log line: control characters (a peer's line breaks among them)
-   * become spaces, and it is cut to 200 characters.
+   * Returns text fit for one log line ({@link Printable#of}): control characters (a peer's line
+   * breaks among them) escaped, and cut to {@value Printable#DEFAULT_MAX} characters.
    */
   static String oneLine(String text) {
-    String d = text.replaceAll("\\p{Cntrl}", " ");
-    return d.length() <= 200 ? d : d.substring(0, 200) + "...";
+    return Printable.of(text);
   }
 
   /** Returns true if the failure, or one that caused it, is about a certificate. */

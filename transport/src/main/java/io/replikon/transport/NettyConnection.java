@@ -44,10 +44,17 @@ final class NettyConnection implements Connection {
   private final String remote;
   private final AtomicBoolean closing = new AtomicBoolean();
   private final AtomicReference<String> closeReason = new AtomicReference<>();
+  private final OutboundBudget budget;
 
-  NettyConnection(Channel channel, String remote) {
+  NettyConnection(Channel channel, String remote, OutboundBudget budget) {
     this.channel = channel;
     this.remote = remote;
+    this.budget = budget;
+  }
+
+  /** Returns the budget of what is queued toward this connection. */
+  OutboundBudget budget() {
+    return budget;
   }
 
   @Override
@@ -68,11 +75,22 @@ final class NettyConnection implements Connection {
     }
     // Encoding runs on the channel's event loop, not on the caller's thread (the peer's engine):
     // the two then work in parallel. Tasks of one event loop run in order, so messages keep the
-    // order in which they were sent.
+    // order in which they were sent. While it waits, the message counts against the outbound
+    // budget by an estimate of its size; once written, by its frame (see OutboundBudget).
+    long estimate = OutboundBudget.estimate(message);
+    if (!budget.tryReserve(estimate)) {
+      return CompletableFuture.failedFuture(new ReplikonException(Reason.CONNECTION,
+          "cannot send " + message.kind().wireName() + ": more than " + budget.limit()
+              + " bytes are queued toward " + this + ", which is closing"));
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
     try {
-      channel.eventLoop().execute(() -> encodeAndWrite(message, done));
+      channel.eventLoop().execute(() -> {
+        budget.release(estimate);
+        encodeAndWrite(message, done);
+      });
     } catch (java.util.concurrent.RejectedExecutionException e) {
+      budget.release(estimate);
       done.completeExceptionally(new ReplikonException(Reason.CONNECTION,
           "cannot send " + message.kind().wireName() + ": " + this + " is shutting down", e));
     }
@@ -123,7 +141,9 @@ final class NettyConnection implements Connection {
 
   @Override
   public void resumeReading() {
-    channel.config().setAutoRead(true);
+    if (!budget.isExceeded()) {
+      channel.config().setAutoRead(true);
+    }
   }
 
   @Override

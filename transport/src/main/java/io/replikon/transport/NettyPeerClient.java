@@ -38,8 +38,8 @@ import javax.net.ssl.SSLParameters;
 /**
  * A {@link PeerClient} on Netty. Pipeline per connection, from the socket up:
  * {@code [tls] → idle → http → http-aggregator (handshake response only) → [ws-compression
- * with a decompression cap, if configured] → ws (handshake, frame limit, pongs passed up) →
- * ws-aggregator →
+ * with a decompression cap, if configured] → budget (everything queued toward the server, see
+ * {@link OutboundBudget}) → ws (handshake, frame limit, pongs passed up) → ws-aggregator →
  * peer}. With the JDK trust store the server's host name is verified; a pinned certificate
  * ({@link ClientConfig#trustCertificate()}) is trusted for whatever name it carries.
  */
@@ -107,6 +107,7 @@ final class NettyPeerClient implements PeerClient {
               p.addLast("ws-compression",
                   new WebSocketClientCompressionHandler(config.maxFrameBytes()));
             }
+            p.addLast("budget", new OutboundBudget(config.maxOutboundBytes()));
             p.addLast("ws", new WebSocketClientProtocolHandler(ws));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
             p.addLast("peer", new PeerFrameHandler(handler, uri.toString(),

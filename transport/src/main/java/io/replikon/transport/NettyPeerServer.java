@@ -26,21 +26,27 @@ import io.replikon.protocol.Message;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PeerServer} on Netty. Pipeline per connection, from the socket up:
  * {@code [tls] → idle → http → http-aggregator (upgrade request only) → [ws-compression
- * with a decompression cap, if configured] → ws (handshake, frame limit, pings) →
- * ws-aggregator (fragments)
- * → peer}. The idle handler sits low so that any bytes, pongs included, count as traffic.
+ * with a decompression cap, if configured] → budget (everything queued toward the connection,
+ * pongs included: Netty writes them from the ws handler) → ws (handshake, frame limit, pings) →
+ * ws-aggregator (fragments) → peer}. The idle handler sits low so that any bytes, pongs
+ * included, count as traffic.
+ *
+ * <p>Limits ({@link TransportLimits}): a connection over the cap is closed as it is accepted,
+ * before any handler or buffer is set up for it; the peer handler closes a connection that has
+ * not completed its WebSocket handshake in time; the budget closes one that does not read what is
+ * queued toward it. Refusals of connections that never opened are logged a line per burst.
  */
 final class NettyPeerServer implements PeerServer {
   private static final Logger LOG = LoggerFactory.getLogger(NettyPeerServer.class);
   /** The upgrade request is the only HTTP message; 64 KiB is plenty for its headers. */
   static final int MAX_HTTP_BYTES = 64 * 1024;
-  static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
   static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
 
   private final EventLoopGroup boss;
@@ -49,15 +55,18 @@ final class NettyPeerServer implements PeerServer {
   private final Channel serverChannel;
   private final InetSocketAddress address;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicInteger open = new AtomicInteger();
+  private final RefusalLog refusals = new RefusalLog(LOG, "peer server");
 
   NettyPeerServer(ServerConfig config, ConnectionHandler handler) {
+    TransportLimits limits = config.limits();
     SslContext ssl = config.tls() == null ? null : TlsContexts.server(config.tls());
     WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
         .websocketPath(Message.PATH)
         .subprotocols(Message.SUBPROTOCOL)
         .allowExtensions(true)
         .maxFramePayloadLength(config.maxFrameBytes())
-        .handshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS)
+        .handshakeTimeoutMillis(limits.handshakeTimeout().toMillis())
         .handleCloseFrames(false)
         .closeOnProtocolViolation(false)
         .forceCloseTimeoutMillis(NettyConnection.CLOSE_TIMEOUT_MILLIS)
@@ -76,6 +85,13 @@ final class NettyPeerServer implements PeerServer {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            String remote = hostPort(ch.remoteAddress());
+            if (open.incrementAndGet() > limits.maxConnections()) {
+              open.decrementAndGet();
+              refuseOverCap(ch, remote, limits.maxConnections(), handler);
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
             channels.add(ch);
             ChannelPipeline p = ch.pipeline();
             if (ssl != null) {
@@ -89,10 +105,11 @@ final class NettyPeerServer implements PeerServer {
               p.addLast("ws-compression",
                   new WebSocketServerCompressionHandler(config.maxFrameBytes()));
             }
+            p.addLast("budget", new OutboundBudget(limits.maxOutboundBytes()));
             p.addLast("ws", new WebSocketServerProtocolHandler(ws));
             p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-            p.addLast("peer", new PeerFrameHandler(handler, hostPort(ch.remoteAddress()),
-                config.maxFrameBytes(), config.closeAfter(), null));
+            p.addLast("peer", new PeerFrameHandler(handler, remote, config.maxFrameBytes(),
+                config.closeAfter(), limits.handshakeTimeout(), refusals));
           }
         });
     try {
@@ -106,6 +123,29 @@ final class NettyPeerServer implements PeerServer {
     address = (InetSocketAddress) serverChannel.localAddress();
     LOG.info("listening on {}://{}{}", ssl == null ? "ws" : "wss", hostPort(address),
         Message.PATH);
+  }
+
+  /** Closes a connection over the cap at once: no handler, no buffer, one log line a burst. */
+  private void refuseOverCap(SocketChannel ch, String remote, int max,
+      ConnectionHandler handler) {
+    String reason = "over the cap of " + max + " connections";
+    ch.close();
+    refusals.refused(remote, reason);
+    try {
+      handler.refusedBeforeOpen(remote, reason);
+    } catch (RuntimeException e) {
+      LOG.error("the connection handler failed in refusedBeforeOpen for {}", remote, e);
+    }
+  }
+
+  /** Returns the number of connections refused before they opened (tests). */
+  long refusedBeforeOpen() {
+    return refusals.total();
+  }
+
+  /** Returns the number of connections held now, from accept to close (tests). */
+  int openConnections() {
+    return open.get();
   }
 
   static String hostPort(InetSocketAddress a) {

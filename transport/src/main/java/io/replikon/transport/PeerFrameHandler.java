@@ -35,11 +35,14 @@ import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.MessageCodec;
+import io.replikon.protocol.Printable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,20 +71,73 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
   /** The client's connect future; null on the server. */
   private final CompletableFuture<Connection> opening;
   private final String side;
+  /** Servers: how long after accept the WebSocket handshake must be done; null on clients. */
+  private final Duration handshakeTimeout;
+  private final RefusalLog refusals;
 
   private volatile NettyConnection connection;
+  private ScheduledFuture<?> handshakeDeadline;
   private boolean opened;
   private boolean closedReported;
   private Throwable handshakeFailure;
 
+  /** A client's handler: {@code opening} completes when the handshake does. */
   PeerFrameHandler(ConnectionHandler handler, String remote, int maxFrameBytes,
       Duration closeAfter, CompletableFuture<Connection> opening) {
+    this(handler, remote, maxFrameBytes, closeAfter, opening, null, null);
+  }
+
+  /**
+   * A server's handler: the connection is closed, and counted in {@code refusals}, unless its
+   * WebSocket handshake is complete {@code handshakeTimeout} after the handler was added.
+   */
+  PeerFrameHandler(ConnectionHandler handler, String remote, int maxFrameBytes,
+      Duration closeAfter, Duration handshakeTimeout, RefusalLog refusals) {
+    this(handler, remote, maxFrameBytes, closeAfter, null, handshakeTimeout, refusals);
+  }
+
+  private PeerFrameHandler(ConnectionHandler handler, String remote, int maxFrameBytes,
+      Duration closeAfter, CompletableFuture<Connection> opening, Duration handshakeTimeout,
+      RefusalLog refusals) {
     this.handler = handler;
     this.remote = remote;
     this.maxFrameBytes = maxFrameBytes;
     this.closeAfter = closeAfter;
     this.opening = opening;
     this.side = opening == null ? "server" : "client";
+    this.handshakeTimeout = handshakeTimeout;
+    this.refusals = refusals;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (handshakeTimeout != null) {
+      // Netty's own handshake timeout starts only once the whole upgrade request is in: headers
+      // sent a byte a second would hold the socket for as long as the sender likes.
+      handshakeDeadline = ctx.executor().schedule(() -> handshakeTimedOut(ctx),
+          handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void handshakeTimedOut(ChannelHandlerContext ctx) {
+    if (connection != null || !ctx.channel().isActive()) {
+      return;
+    }
+    String reason = "no WebSocket handshake within " + handshakeTimeout.toMillis() + " ms";
+    recordHandshakeFailure(new IOException(reason));
+    refusals.refused(remote, reason);
+    try {
+      handler.refusedBeforeOpen(remote, reason);
+    } catch (RuntimeException e) {
+      LOG.error("{} {}: the connection handler failed in refusedBeforeOpen", side, remote, e);
+    }
+    ctx.close();
+  }
+
+  private void handshakeDone() {
+    if (handshakeDeadline != null) {
+      handshakeDeadline.cancel(false);
+    }
   }
 
   /** Returns the connection once the handshake is complete, else null. */
@@ -91,9 +147,14 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof OutboundBudget.Exceeded exceeded) {
+      overBudget(ctx, exceeded.reason());
+      return;
+    }
     if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete complete) {
+      handshakeDone();
       String subprotocol = complete.selectedSubprotocol();
-      connection = new NettyConnection(ctx.channel(), remote);
+      connection = new NettyConnection(ctx.channel(), remote, budget(ctx));
       gatherFrames(ctx);
       if (!Message.SUBPROTOCOL.equals(subprotocol)) {
         reject(ErrorCode.PROTOCOL, "the client did not offer the WebSocket subprotocol "
@@ -102,7 +163,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       }
       open();
     } else if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
-      connection = new NettyConnection(ctx.channel(), remote);
+      connection = new NettyConnection(ctx.channel(), remote, budget(ctx));
       gatherFrames(ctx);
       open();
     } else if (evt
@@ -115,6 +176,40 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  private static OutboundBudget budget(ChannelHandlerContext ctx) {
+    OutboundBudget b = ctx.pipeline().get(OutboundBudget.class);
+    if (b == null) {
+      throw new IllegalStateException("no OutboundBudget in the pipeline of " + ctx.channel());
+    }
+    return b;
+  }
+
+  /**
+   * More is queued toward the connection than its budget, or it pings far faster than it reads
+   * the pongs: it does not read what it is sent. Reading has stopped already;
+   * the refusal is logged, counted and closed with 1008. An error message would wait behind
+   * what the other side does not read, so only the close frame is sent.
+   */
+  private void overBudget(ChannelHandlerContext ctx, String message) {
+    if (connection == null) {
+      LOG.warn("{} {}: closing before the WebSocket handshake: more than the outbound budget"
+          + " queued", side, remote);
+      ctx.close();
+      return;
+    }
+    if (!connection.isOpen()) {
+      return;
+    }
+    LOG.warn("{} {}: closing: {}: {}", side, connection, ErrorCode.OVERLOADED.wireName(), message);
+    try {
+      handler.refused(connection, ErrorCode.OVERLOADED, message);
+    } catch (RuntimeException e) {
+      LOG.error("{} {}: the connection handler failed in refused", side, connection, e);
+    }
+    connection.closeWith(null, WebSocketCloseStatus.POLICY_VIOLATION,
+        ErrorCode.OVERLOADED.wireName() + ": " + message);
   }
 
   /**
@@ -221,7 +316,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     int status = close.statusCode();
     String text = close.reasonText();
     String reason = "closed by the other side" + (status < 0 ? "" : " (" + status
-        + (text == null || text.isEmpty() ? "" : ": " + text) + ")");
+        + (text == null || text.isEmpty() ? "" : ": " + Printable.of(text)) + ")");
     if (connection.peerClosed(reason)) {
       ctx.channel().writeAndFlush(close.retainedDuplicate())
           .addListener(ChannelFutureListener.CLOSE);
@@ -234,8 +329,9 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     boolean bad = !request.decoderResult().isSuccess();
     HttpResponseStatus status = bad ? HttpResponseStatus.BAD_REQUEST : HttpResponseStatus.NOT_FOUND;
     String reason = bad
-        ? "not an HTTP request: " + Failures.describe(request.decoderResult().cause())
-        : request.method() + " " + request.uri() + " is not a WebSocket upgrade to " + Message.PATH;
+        ? "not an HTTP request: " + Failures.brief(request.decoderResult().cause())
+        : Printable.of(request.method() + " " + request.uri()) + " is not a WebSocket upgrade to "
+            + Message.PATH;
     LOG.warn("{} {}: rejected with HTTP {}: {}", side, remote, status.code(), reason);
     DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
         Unpooled.copiedBuffer(reason + "\n", StandardCharsets.UTF_8));
@@ -255,7 +351,12 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
     String message = Failures.oneLine(text);
     LOG.warn("{} {}: closing: {}: {}", side, connection, code.wireName(), message);
     try {
-      handler.refused(connection, code, message);
+      if (opened) {
+        handler.refused(connection, code, message);
+      } else {
+        // Refused in the handshake (no subprotocol): the handler never saw it open.
+        handler.refusedBeforeOpen(remote, code.wireName() + ": " + message);
+      }
     } catch (RuntimeException e) {
       LOG.error("{} {}: the connection handler failed in refused", side, connection, e);
     }
@@ -305,11 +406,11 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
       reject(ErrorCode.MALFORMED, "an undecodable WebSocket frame: " + Failures.describe(cause),
           WebSocketCloseStatus.PROTOCOL_ERROR);
     } else if (cause instanceof IOException) {
-      connection.recordReason("connection lost: " + Failures.describe(cause));
+      connection.recordReason("connection lost: " + Failures.brief(cause));
       LOG.debug("{} {}: failed", side, connection, cause);
     } else {
       LOG.warn("{} {}: closing: {}", side, connection, Failures.brief(cause));
-      connection.recordReason("failed: " + Failures.describe(cause));
+      connection.recordReason("failed: " + Failures.brief(cause));
     }
     // Whatever went wrong, the socket goes; a polite close was sent above where possible.
     if (!connection.isOpen()) {
@@ -340,6 +441,7 @@ final class PeerFrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    handshakeDone();
     if (connection != null) {
       connection.markClosed();
     }

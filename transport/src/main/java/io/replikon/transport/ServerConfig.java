@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param maxFrameBytes the largest frame (and message) accepted
  * @param compression accept permessage-deflate when a client offers it: fewer bytes on a slow
  *     link, but deflate costs far more CPU than a fast link saves (off by default)
+ * @param limits the handshake timeout, the cap on connections and the outbound budget per
+ *     connection
  */
 public record ServerConfig(String host, int port, Tls tls, Duration pingAfter,
-    Duration closeAfter, int maxFrameBytes, boolean compression) {
+    Duration closeAfter, int maxFrameBytes, boolean compression, TransportLimits limits) {
 
   /**
    * The files of a TLS server identity.
@@ -53,46 +55,59 @@ public record ServerConfig(String host, int port, Tls tls, Duration pingAfter,
       throw new IllegalArgumentException("maxFrameBytes must be in [1024, "
           + Message.MAX_FRAME_BYTES + "]: " + maxFrameBytes);
     }
+    Objects.requireNonNull(limits, "limits");
+    limits.checkFrames(maxFrameBytes);
   }
 
   /**
    * Returns the defaults: loopback, an ephemeral port, no TLS, a ping after 15 s of silence, a
    * close after 45 s without traffic, frames up to {@link Message#MAX_FRAME_BYTES}, no
-   * compression.
+   * compression, {@link TransportLimits#defaults()}.
    */
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 0, null, Duration.ofSeconds(15), Duration.ofSeconds(45),
-        Message.MAX_FRAME_BYTES, false);
+        Message.MAX_FRAME_BYTES, false, TransportLimits.defaults());
+  }
+
+  /** Returns this configuration with these limits. */
+  public ServerConfig withLimits(TransportLimits limits) {
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 
   /** Returns this configuration binding {@code host}. */
   public ServerConfig withHost(String host) {
-    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression);
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 
   /** Returns this configuration listening on {@code port}. */
   public ServerConfig withPort(int port) {
-    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression);
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 
   /** Returns this configuration serving {@code wss://} with the identity in these PEM files. */
   public ServerConfig withTls(Path certificateChain, Path privateKey) {
     return new ServerConfig(host, port, new Tls(certificateChain, privateKey), pingAfter,
-        closeAfter, maxFrameBytes, compression);
+        closeAfter, maxFrameBytes, compression, limits);
   }
 
   /** Returns this configuration with these heartbeat timeouts. */
   public ServerConfig withIdle(Duration pingAfter, Duration closeAfter) {
-    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression);
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 
   /** Returns this configuration accepting frames up to {@code maxFrameBytes}. */
   public ServerConfig withMaxFrameBytes(int maxFrameBytes) {
-    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression);
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 
   /** Returns this configuration with permessage-deflate accepted or not. */
   public ServerConfig withCompression(boolean compression) {
-    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression);
+    return new ServerConfig(host, port, tls, pingAfter, closeAfter, maxFrameBytes, compression,
+        limits);
   }
 }

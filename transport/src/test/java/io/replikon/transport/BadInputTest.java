@@ -203,6 +203,9 @@ class BadInputTest {
     assertThat(response).startsWith("HTTP/1.1 101 ").contains("did not offer the WebSocket"
         + " subprotocol " + Message.SUBPROTOCOL);
     assertThat(serverSide.openedCount()).as("never opened").isEqualTo(1);
+    assertThat(serverSide.refusedBeforeOpen()).as("counted").containsExactly("127.0.0.1:"
+        + localPort + ": protocol: the client did not offer the WebSocket subprotocol "
+        + Message.SUBPROTOCOL);
     assertOneWarning("127.0.0.1:" + localPort, "protocol");
     assertHealthyStillServed();
   }

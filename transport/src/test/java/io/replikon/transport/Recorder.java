@@ -28,6 +28,8 @@ class Recorder implements ConnectionHandler {
   private final Map<Long, List<Message>> received = new ConcurrentHashMap<>();
   private final Map<Long, List<Boolean>> writability = new ConcurrentHashMap<>();
   private final Map<Long, String> closed = new ConcurrentHashMap<>();
+  private final Map<Long, Message.ErrorCode> refused = new ConcurrentHashMap<>();
+  private final List<String> refusedBeforeOpen = new CopyOnWriteArrayList<>();
   private final Map<Long, Connection> open = new ConcurrentHashMap<>();
   private final List<String> violations = new CopyOnWriteArrayList<>();
   private final AtomicInteger openedCount = new AtomicInteger();
@@ -98,6 +100,21 @@ class Recorder implements ConnectionHandler {
   }
 
   @Override
+  public void refused(Connection connection, Message.ErrorCode code, String reason) {
+    if (!open.containsKey(connection.id()) || closed.containsKey(connection.id())) {
+      violations.add("refused outside opened..closed: " + connection);
+    }
+    if (refused.putIfAbsent(connection.id(), code) != null) {
+      violations.add("refused twice: " + connection);
+    }
+  }
+
+  @Override
+  public void refusedBeforeOpen(String remote, String reason) {
+    refusedBeforeOpen.add(remote + ": " + reason);
+  }
+
+  @Override
   public void closed(Connection connection, String reason) {
     if (!open.containsKey(connection.id())) {
       violations.add("closed without opened: " + connection);
@@ -140,6 +157,16 @@ class Recorder implements ConnectionHandler {
 
   List<Boolean> writability(Connection c) {
     return new ArrayList<>(writability.getOrDefault(c.id(), List.of()));
+  }
+
+  /** Returns the code the connection was refused with, or null. */
+  Message.ErrorCode refusedWith(Connection c) {
+    return refused.get(c.id());
+  }
+
+  /** Returns the refusals of connections that never opened, as "remote: reason". */
+  List<String> refusedBeforeOpen() {
+    return new ArrayList<>(refusedBeforeOpen);
   }
 
   /** Asserts that no call came out of the promised order. */

@@ -1,0 +1,295 @@
+package io.replikon.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.replikon.cdvcs.Update;
+import io.replikon.protocol.Message;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One byte budget for everything queued toward one connection: pongs, messages sent by the
+ * peer, error reports, handshake answers.
+ *
+ * <p>Design: the budget counts a message from the moment {@link NettyConnection#send} accepts it
+ * (an estimate of its encoded size, while it waits for the event loop) until the socket took its
+ * frame (the frame's payload plus {@link #FRAME_OVERHEAD}, from the write until its promise
+ * completes, which Netty does when the bytes are written or the channel is gone). This handler
+ * sits just below Netty's WebSocket protocol handler and above the frame encoder, so every frame
+ * passes it, the pongs that the protocol handler writes from its own context included. A write that would take the total past the limit is not
+ * queued: it is failed, reading stops at once (so a flood is not read any further), and an
+ * {@link Exceeded} event is fired up the pipeline once, where {@link PeerFrameHandler} closes the
+ * connection with status 1008 and counts it. Close frames (at most 127 bytes) are neither counted
+ * nor refused, so that the close can always be said. The budget bounds memory whether or not the
+ * peer above respects writability; the water marks are for peers that do. Reading is not stopped
+ * merely because a connection is unwritable: two peers serving each other large fetch replies
+ * would both stop reading, neither side's queue would drain, and both would hang (a deadlock).
+ * Reading stops when a connection is over its budget, and then for good.
+ *
+ * <p>Thread-safe: {@link #tryReserve} and {@link #release} may be called from any thread; the
+ * handler methods run on the channel's event loop.
+ */
+final class OutboundBudget extends ChannelOutboundHandlerAdapter {
+  /**
+   * Counted per queued frame besides its payload: what Netty holds for it (the outbound buffer's
+   * entry, the promise and its listener, the encoded buffer's header). So that a flood of empty
+   * pings, two bytes each on the wire, is bounded in memory too.
+   */
+  static final int FRAME_OVERHEAD = 256;
+
+  /**
+   * Pings answered by a pong that is still waiting for the socket, past which the connection is
+   * refused: an honest peer pings once per heartbeat and has at most a few unanswered.
+   */
+  static final int MAX_COALESCED_PINGS = 1024;
+
+  /** The user event fired once, up the pipeline, when the connection is refused. */
+  record Exceeded(String reason) {}
+
+  private PongWebSocketFrame waitingPong;
+  private ChannelPromise waitingPongPromise;
+  private boolean pongInFlight;
+  private int coalescedPings;
+  private ChannelHandlerContext context;
+
+  private final long limit;
+  private final AtomicLong pending = new AtomicLong();
+  private final AtomicLong peak = new AtomicLong();
+  private final AtomicBoolean exceeded = new AtomicBoolean();
+  private volatile Channel channel;
+
+  OutboundBudget(long limit) {
+    this.limit = limit;
+  }
+
+  /** Returns the limit, in bytes. */
+  long limit() {
+    return limit;
+  }
+
+  /** Returns the bytes counted now. */
+  long pending() {
+    return pending.get();
+  }
+
+  /** Returns the most bytes ever counted at once (tests check it never passed the limit). */
+  long peak() {
+    return peak.get();
+  }
+
+  /** Returns true once the budget was exceeded; the connection is then closing. */
+  boolean isExceeded() {
+    return exceeded.get();
+  }
+
+  /**
+   * Counts {@code bytes} if they fit; otherwise marks the budget exceeded (stopping reads and
+   * firing {@link Exceeded} on the event loop) and returns false. Once exceeded, nothing fits.
+   */
+  boolean tryReserve(long bytes) {
+    while (!exceeded.get()) {
+      long now = pending.get();
+      long next = now + bytes;
+      if (next > limit) {
+        markExceeded("more than " + limit
+            + " bytes queued toward a connection that does not read them");
+        return false;
+      }
+      if (pending.compareAndSet(now, next)) {
+        peak.accumulateAndGet(next, Math::max);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Stops counting {@code bytes} counted by {@link #tryReserve}. */
+  void release(long bytes) {
+    pending.addAndGet(-bytes);
+  }
+
+  private void markExceeded(String reason) {
+    if (!exceeded.compareAndSet(false, true)) {
+      return;
+    }
+    Channel ch = channel;
+    if (ch == null) {
+      return;
+    }
+    if (ch.eventLoop().inEventLoop()) {
+      stopAndTell(ch, reason);
+    } else {
+      try {
+        ch.eventLoop().execute(() -> stopAndTell(ch, reason));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        ch.close();
+      }
+    }
+  }
+
+  private static void stopAndTell(Channel ch, String reason) {
+    ch.config().setAutoRead(false);
+    ch.pipeline().fireUserEventTriggered(new Exceeded(reason));
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    context = ctx;
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    dropWaitingPong();
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+    dropWaitingPong();
+    super.close(ctx, promise);
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof CloseWebSocketFrame) {
+      ctx.write(msg, promise);
+      return;
+    }
+    if (msg instanceof PongWebSocketFrame pong) {
+      writePong(ctx, pong, promise);
+      return;
+    }
+    writeCounted(ctx, msg, promise);
+  }
+
+  /**
+   * Pongs go one at a time (RFC 6455 5.5.3: a peer may answer only the most recent ping): while
+   * one waits for the socket, a newer one takes the single waiting place and an older waiting
+   * one is dropped. So a ping flood costs at most two pongs, and past {@link
+   * #MAX_COALESCED_PINGS} pings answered that way the connection is refused.
+   */
+  private void writePong(ChannelHandlerContext ctx, PongWebSocketFrame pong,
+      ChannelPromise promise) {
+    if (!pongInFlight) {
+      pongInFlight = true;
+      ChannelPromise sent = promise.unvoid();
+      sent.addListener(f -> pongDone());
+      writeCounted(ctx, pong, sent);
+      return;
+    }
+    dropWaitingPong();
+    waitingPong = pong;
+    waitingPongPromise = promise;
+    if (++coalescedPings > MAX_COALESCED_PINGS && !exceeded.get()) {
+      dropWaitingPong();
+      markExceeded("more than " + MAX_COALESCED_PINGS
+          + " pings while a pong waited for a connection that does not read it");
+    }
+  }
+
+  private void pongDone() {
+    pongInFlight = false;
+    coalescedPings = 0;
+    PongWebSocketFrame next = waitingPong;
+    ChannelPromise nextPromise = waitingPongPromise;
+    waitingPong = null;
+    waitingPongPromise = null;
+    if (next != null && context != null && channel.isActive()) {
+      writePong(context, next, nextPromise);
+      context.flush();
+    } else if (next != null) {
+      next.release();
+      nextPromise.trySuccess();
+    }
+  }
+
+  private void dropWaitingPong() {
+    if (waitingPong != null) {
+      waitingPong.release();
+      waitingPongPromise.trySuccess();
+      waitingPong = null;
+      waitingPongPromise = null;
+    }
+  }
+
+  private void writeCounted(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    long size = payloadBytes(msg) + FRAME_OVERHEAD;
+    if (!tryReserve(size)) {
+      ReferenceCountUtil.release(msg);
+      promise.tryFailure(new IOException("not queued: the outbound budget of " + limit
+          + " bytes is exceeded (the other side does not read)"));
+      return;
+    }
+    ChannelPromise counted = promise.unvoid();
+    counted.addListener(f -> release(size));
+    ctx.write(msg, counted);
+  }
+
+  private static long payloadBytes(Object msg) {
+    if (msg instanceof ByteBufHolder h) {
+      return h.content().readableBytes();
+    }
+    if (msg instanceof ByteBuf b) {
+      return b.readableBytes();
+    }
+    return 0;
+  }
+
+  /**
+   * Returns about how many bytes {@code message} takes encoded, without encoding it: the byte
+   * arrays it carries plus a generous allowance per hash, address and field. Used to count a
+   * message while it waits for the event loop.
+   */
+  static long estimate(Message message) {
+    final long field = 16;
+    final long hash = 36;
+    final long address = 96;
+    return FRAME_OVERHEAD + switch (message.kind()) {
+      case HELLO -> {
+        Message.Hello h = (Message.Hello) message;
+        long n = 64 + 3L * h.peer().length();
+        for (var e : h.credentials().entrySet()) {
+          n += field + 3L * (e.getKey().length() + e.getValue().length());
+        }
+        yield n;
+      }
+      case SUBSCRIBE -> {
+        long n = 32;
+        for (Message.Interest i : ((Message.Subscribe) message).interests()) {
+          n += address + hash * i.heads().size();
+        }
+        yield n;
+      }
+      case SUBSCRIBE_ACK -> 32 + address * ((Message.SubscribeAck) message).addresses().size();
+      case PUBLISH -> {
+        Message.Publish p = (Message.Publish) message;
+        long n = 64 + address + hash * p.heads().size();
+        for (Update.Entry e : p.commits()) {
+          n += field + hash * (1 + e.parents().size());
+        }
+        for (var e : p.values().entrySet()) {
+          n += hash + field + e.getValue().length;
+        }
+        yield n;
+      }
+      case PUBLISH_ACK -> 64 + address + hash * ((Message.PublishAck) message).heads().size();
+      case FETCH -> 32 + hash * ((Message.Fetch) message).hashes().size();
+      case FETCH_REPLY -> {
+        long n = 32;
+        for (Message.Slice s : ((Message.FetchReply) message).slices()) {
+          n += hash + 3 * field + s.bytes().length;
+        }
+        yield n;
+      }
+      case ERROR -> 64 + 3L * ((Message.ErrorReport) message).message().length();
+    };
+  }
+}
