@@ -320,7 +320,7 @@ final class Journal implements AutoCloseable {
       for (long[] range : lost) {
         events += range[1] == Long.MAX_VALUE ? 0 : range[1] - range[0] + 1;
       }
-      LOG.warn("journal repair: dropped {} damaged ranges of records in {}, {} events lost; their"
+      LOG.warn("journal repair: dropped {} damaged ranges of records in {}; events lost: {}; their"
           + " idempotency keys are forgotten, so a retry of those submissions is accepted",
           lost.size(), dir, events);
     }
