@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Printable;
@@ -283,6 +284,23 @@ public final class HttpIngest implements Source {
   private static final class Aggregator extends HttpObjectAggregator {
     Aggregator(int maxBodyBytes) {
       super(maxBodyBytes);
+    }
+
+    /** The answers to {@code Expect}: 100 as Netty makes it, refusals with a JSON body. */
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength,
+        ChannelPipeline pipeline) {
+      Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+      if (!(answer instanceof HttpResponse r) || r.status().code() < 400) {
+        return answer;
+      }
+      HttpResponseStatus status = r.status();
+      ReferenceCountUtil.release(answer);
+      FullHttpResponse json = response(status, error(status.code() == 417
+          ? "the only expectation understood is 100-continue"
+          : "the body is larger than the limit of " + maxContentLength + " bytes"));
+      HttpUtil.setKeepAlive(json, false);
+      return json;
     }
 
     @Override
