@@ -385,7 +385,7 @@ final class Journal implements AutoCloseable {
     int limit = all.limit();
     long lastSeq = first - 1;
     while (at < limit) {
-      Entry e = parse(all, at, lastSeq);
+      Entry e = parse(all, at, lastSeq, Long.MAX_VALUE);
       if (e != null) {
         int end = at + HEADER + all.getInt(at);
         entries.add(e);
@@ -394,8 +394,11 @@ final class Journal implements AutoCloseable {
         at = end;
         continue;
       }
+      // Each event takes at least 4 bytes: what follows n damaged bytes starts at most n / 4
+      // events further on. Checked before the CRC, so that the bytes of events in a torn tail
+      // cannot make this search compute a CRC over megabytes at every offset.
       int next = at + 1;
-      while (next < limit && parse(all, next, lastSeq) == null) {
+      while (next < limit && parse(all, next, lastSeq, lastSeq + 1 + (next - at) / 4) == null) {
         next++;
       }
       damage.add(new Damage(at, next, next >= limit));
@@ -405,21 +408,17 @@ final class Journal implements AutoCloseable {
   }
 
   /**
-   * Returns the record at {@code at} if it is whole and valid: length within the segment, CRC,
-   * and a layout that fills the length exactly, first seq after {@code afterSeq}; else null.
+   * Returns the record at {@code at} if it is whole and valid: length within the segment, first
+   * seq in {@code (afterSeq, atMostSeq]}, CRC, and a layout that fills the length exactly; else
+   * null. The cheap checks come before the CRC.
    */
-  private static Entry parse(ByteBuffer all, int at, long afterSeq) {
+  private static Entry parse(ByteBuffer all, int at, long afterSeq, long atMostSeq) {
     int limit = all.limit();
     if (limit - at < HEADER + 24) {
       return null;
     }
     int length = all.getInt(at);
     if (length < 24 || length > limit - at - HEADER) {
-      return null;
-    }
-    CRC32C check = new CRC32C();
-    check.update(all.array(), at + HEADER, length);
-    if ((int) check.getValue() != all.getInt(at + 4)) {
       return null;
     }
     int p = at + HEADER;
@@ -429,8 +428,13 @@ final class Journal implements AutoCloseable {
     long keyHash = all.getLong(p + 12);
     int cursorLength = all.getInt(p + 20);
     p += 24;
-    if (firstSeq <= afterSeq || count < 1 || cursorLength < 0 || cursorLength > end - p
-        || count > (end - p - cursorLength) / 4) {
+    if (firstSeq <= afterSeq || firstSeq > atMostSeq || count < 1 || cursorLength < 0
+        || cursorLength > end - p || count > (end - p - cursorLength) / 4) {
+      return null;
+    }
+    CRC32C check = new CRC32C();
+    check.update(all.array(), at + HEADER, length);
+    if ((int) check.getValue() != all.getInt(at + 4)) {
       return null;
     }
     byte[] cursor = new byte[cursorLength];

@@ -149,6 +149,28 @@ class JournalDamageTest {
   }
 
   @Test
+  void open_tailOfAnOlderSegmentDamaged_isRefused_andRepairKeepsTheNewerSegment()
+      throws IOException {
+    try (Journal j = Journal.open(dir, 0, new KeyWindow(100), e -> { }, r -> { })) {
+      j.append(event(0), new byte[0], 0).join();
+      j.append(event(1), new byte[0], 0).join();
+    }
+    try (Journal j = Journal.open(dir, 0, new KeyWindow(100), e -> { }, r -> { })) {
+      j.append(event(2), new byte[0], 0).join(); // a new segment
+    }
+    Path older = dir.resolve("00000000000000000001.log");
+    byte[] bytes = Files.readAllBytes(older);
+    bytes[bytes.length - 2] ^= 0x40;
+    Files.write(older, bytes);
+    assertThatThrownBy(() -> Journal.open(dir, 0, new KeyWindow(100), e -> { }, r -> { }))
+        .isInstanceOf(ReplikonException.class).hasMessageContaining(older.toString());
+    List<Journal.Recovered> recovered = new ArrayList<>();
+    Journal.open(dir, 0, new KeyWindow(100), e -> { }, recovered::add, true, Journal.FILES)
+        .close();
+    assertThat(texts(recovered.get(0).uncommitted())).containsExactly("event-0", "event-2");
+  }
+
+  @Test
   void files_areCreatedOwnerOnly() throws IOException {
     assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
     Path journal = dir.resolve("journal");
