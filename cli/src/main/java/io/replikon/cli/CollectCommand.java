@@ -56,6 +56,19 @@ import picocli.CommandLine.TypeConversionException;
           + "'replikon stream' can follow the CDVCS. With --connect and a jsonl source that ends, "
           + "it exits 0 once every line is committed and acknowledged by the server peer.",
       "",
+      "HTTP answers (--source http): POST /events 202 accepted (with \"repeat\":true for an "
+          + "Idempotency-Key seen with the same events); 400 invalid JSON, an empty body or an "
+          + "event that is not a tweet (add-tweet); 401 without the --http-token; 408 a request "
+          + "not whole within --http-read-timeout; 409 an Idempotency-Key reused with other "
+          + "events; 413 a body over --max-body; 415 a Content-Type other than application/json "
+          + "or application/x-ndjson (UTF-8); 431 headers over 8 KiB; 503 (Retry-After) while "
+          + "starting or too many events wait. GET /health: 200 once events are taken, 503 "
+          + "before. Every answer has a JSON body.",
+      "",
+      "A journal damaged in the middle (damage followed by valid records) stops the start with "
+          + "the file and byte offset; --repair-journal drops the damaged records. A record cut "
+          + "short at the end by a crash was never acknowledged and is dropped silently.",
+      "",
       "Every option can also be set by the environment variable named in its description; the "
           + "flag wins. The effective configuration is logged at start.",
       "",
@@ -145,7 +158,9 @@ final class CollectCommand implements Callable<Integer> {
 
   @Option(names = "--fn", paramLabel = "NAME", defaultValue = "${env:REPLIKON_FN:-add-tweet}",
       description = "The transaction function of jsonl and http events ($REPLIKON_FN, default "
-          + "${DEFAULT-VALUE}).")
+          + "${DEFAULT-VALUE}). An add-tweet event must be a JSON object with an integer id or a "
+          + "numeric id_str: other lines are skipped (logged with their number), other bodies "
+          + "get 400.")
   private String fn;
 
   @Option(names = "--file", paramLabel = "FILE", defaultValue = "${env:REPLIKON_FILE}",
@@ -165,6 +180,30 @@ final class CollectCommand implements Callable<Integer> {
       description = "http: the largest request body; larger ones get 413 ($REPLIKON_MAX_BODY, "
           + "default ${DEFAULT-VALUE}).")
   private int maxBody;
+
+  @Option(names = "--http-token", paramLabel = "FILE",
+      defaultValue = "${env:REPLIKON_HTTP_TOKEN_FILE}",
+      description = "http: a file holding a bearer token (one line); POST /events and /flush then "
+          + "need 'Authorization: Bearer TOKEN' (401 otherwise), and idempotency keys are scoped "
+          + "to the token. Keep the file 600: a warning is logged otherwise. The token is never "
+          + "logged ($REPLIKON_HTTP_TOKEN_FILE).")
+  private Path httpToken;
+
+  @Option(names = "--http-read-timeout", paramLabel = "DURATION",
+      defaultValue = "${env:REPLIKON_HTTP_READ_TIMEOUT:-30s}", converter = DurationConverter.class,
+      description = "http: a request must arrive whole within this time of the connection or of "
+          + "the last answer; the connection is closed after it, with 408 if a request had begun "
+          + "($REPLIKON_HTTP_READ_TIMEOUT, default ${DEFAULT-VALUE}).")
+  private Duration httpReadTimeout;
+
+  @Option(names = "--repair-journal",
+      defaultValue = "${env:REPLIKON_REPAIR_JOURNAL:-false}",
+      description = "Start even if the journal is damaged (damage with valid records after it, "
+          + "which is refused otherwise): drop the damaged records, log how many events were "
+          + "lost, keep the rest, and forget the idempotency keys of the dropped submissions so "
+          + "their retries are accepted. Copy the journal directory aside first "
+          + "($REPLIKON_REPAIR_JOURNAL).")
+  private boolean repairJournal;
 
   @Option(names = "--track", paramLabel = "WORDS", split = ",",
       defaultValue = "${env:REPLIKON_TRACK}",
@@ -243,12 +282,17 @@ final class CollectCommand implements Callable<Integer> {
     if (journal != null) {
       config = config.withJournal(journal);
     }
+    if (repairJournal) {
+      config = config.withJournalRepair();
+    }
     Source input = source(kind);
     LOG.info("configuration: crdt={} source={} store={} journal={} {} flush-interval={}"
-            + " flush-threshold={} durability={} http-port={}", address, input.describe(),
-        store.toAbsolutePath(), config.journalDirectory().toAbsolutePath(),
+            + " flush-threshold={} durability={} http-port={} http-token={} repair-journal={}",
+        address, input.describe(), store.toAbsolutePath(),
+        config.journalDirectory().toAbsolutePath(),
         port != null ? "port=" + port : "connect=" + connect, flushInterval, flushThreshold,
-        mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort);
+        mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
+        httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
     Collector collector;
     try {
       collector = Collector.start(config);
@@ -345,7 +389,10 @@ final class CollectCommand implements Callable<Integer> {
       }
       case "http" -> {
         HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(host).withFn(fn)
-            .withMaxBodyBytes(maxBody);
+            .withMaxBodyBytes(maxBody).withReadTimeout(httpReadTimeout);
+        if (httpToken != null) {
+          c = c.withToken(HttpIngestConfig.readToken(httpToken));
+        }
         HttpIngest ingest = Sources.http(flushEndpoint ? c.withFlushEndpoint() : c);
         LOG.info("POST events to http://{}:{}/events", host, ingest.port());
         yield ingest;

@@ -86,4 +86,25 @@ class CollectCommandIT {
         "--source", "jetstream", "--jetstream-url", "http://example.org/subscribe").err())
         .contains("ws");
   }
+
+  @Test
+  void collect_httpTokenFileEmptyOrMissing_isRefusedBeforeListening() throws Exception {
+    Path token = dir.resolve("token");
+    Files.writeString(token, "\n");
+    Cli.Result empty = Cli.run("", "collect", "--store", dir.resolve("s").toString(), "--crdt",
+        address.toString(), "--source", "http", "--http-port", "0", "--http-token",
+        token.toString());
+    assertThat(empty.exitCode()).isEqualTo(1);
+    assertThat(empty.err()).contains(token.toString()).contains("empty");
+    assertThat(Cli.run("", "collect", "--store", dir.resolve("s").toString(), "--crdt",
+        address.toString(), "--source", "http", "--http-port", "0", "--http-token",
+        dir.resolve("none").toString()).err()).contains("no such token file");
+  }
+
+  @Test
+  void collectHelp_namesTheHardeningFlagsAndStatusCodes() {
+    String help = Cli.run("", "collect", "--help").out();
+    assertThat(help).contains("--http-token", "REPLIKON_HTTP_TOKEN_FILE", "--repair-journal",
+        "--http-read-timeout", "415", "401", "409", "431");
+  }
 }

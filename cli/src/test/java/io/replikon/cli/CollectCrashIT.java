@@ -58,7 +58,8 @@ class CollectCrashIT {
         "-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "collect", "--store", dir.resolve("store").toString(), "--crdt", EVENTS.toString(),
         "--source", "http", "--host", "127.0.0.1", "--http-port", Integer.toString(port),
-        "--port", "0", "--flush-interval", "300ms", "--flush-threshold", "2000");
+        "--port", "0", "--flush-interval", "300ms", "--flush-threshold", "2000",
+        "--fn", "add-event");
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(2)).build();
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -79,6 +80,7 @@ class CollectCrashIT {
           HttpRequest request = HttpRequest.newBuilder(
                   URI.create("http://127.0.0.1:" + port + "/events"))
               .header("Idempotency-Key", "client-" + client + "-request-" + r)
+              .header("Content-Type", "application/json")
               .timeout(Duration.ofSeconds(30))
               .POST(HttpRequest.BodyPublishers.ofString(body.append(']').toString())).build();
           while (true) { // retry until answered 202: through the kill and the restart

@@ -24,7 +24,8 @@ public interface Collector extends Intake, AutoCloseable {
    * Starts a collector: starts its peer, creates the CDVCS if no peer holds it, opens the journal
    * and commits what it held uncommitted.
    *
-   * @throws io.replikon.error.ReplikonException if the store or the journal cannot be opened, or
+   * @throws io.replikon.error.ReplikonException if the store or the journal cannot be opened, the
+   *     journal is damaged and {@link CollectorConfig#repairJournal} is off, or
    *     (with a server to connect to) the server did not answer within the join timeout
    */
   static Collector start(CollectorConfig config) {

@@ -22,9 +22,13 @@ import java.util.Optional;
  *     with {@code OVERLOADED} (default four times the threshold)
  * @param joinTimeout how long a collector with {@code --connect} and no local copy of the address
  *     waits for the server to say whether it has one, before it gives up (default 30 s)
+ * @param repairJournal whether a damaged journal (damage with valid records after it) is repaired
+ *     at start, dropping the damaged records with a logged count and forgetting their idempotency
+ *     keys; otherwise (the default) the start is refused with the file and offset of the damage
  */
 public record CollectorConfig(PeerConfig peer, Address address, Optional<Path> journal,
-    Duration flushInterval, int flushThreshold, int maxPending, Duration joinTimeout) {
+    Duration flushInterval, int flushThreshold, int maxPending, Duration joinTimeout,
+    boolean repairJournal) {
 
   /** Checks the arguments. */
   public CollectorConfig {
@@ -53,7 +57,7 @@ public record CollectorConfig(PeerConfig peer, Address address, Optional<Path> j
   /** A collector committing to {@code address} with the defaults. */
   public static CollectorConfig of(PeerConfig peer, Address address) {
     return new CollectorConfig(peer, address, Optional.empty(), Duration.ofSeconds(10), 10_000,
-        40_000, Duration.ofSeconds(30));
+        40_000, Duration.ofSeconds(30), false);
   }
 
   /** Returns the journal directory in use. */
@@ -64,13 +68,13 @@ public record CollectorConfig(PeerConfig peer, Address address, Optional<Path> j
   /** Returns this configuration with the journal in {@code dir}. */
   public CollectorConfig withJournal(Path dir) {
     return new CollectorConfig(peer, address, Optional.of(dir), flushInterval, flushThreshold,
-        maxPending, joinTimeout);
+        maxPending, joinTimeout, repairJournal);
   }
 
   /** Returns this configuration with another flush interval. */
   public CollectorConfig withFlushInterval(Duration interval) {
     return new CollectorConfig(peer, address, journal, interval, flushThreshold, maxPending,
-        joinTimeout);
+        joinTimeout, repairJournal);
   }
 
   /**
@@ -79,18 +83,27 @@ public record CollectorConfig(PeerConfig peer, Address address, Optional<Path> j
    */
   public CollectorConfig withFlushThreshold(int threshold) {
     return new CollectorConfig(peer, address, journal, flushInterval, threshold,
-        Math.max(maxPending, 4 * threshold), joinTimeout);
+        Math.max(maxPending, 4 * threshold), joinTimeout, repairJournal);
   }
 
   /** Returns this configuration with another bound on events waiting. */
   public CollectorConfig withMaxPending(int max) {
     return new CollectorConfig(peer, address, journal, flushInterval, flushThreshold, max,
-        joinTimeout);
+        joinTimeout, repairJournal);
   }
 
   /** Returns this configuration with another join timeout. */
   public CollectorConfig withJoinTimeout(Duration timeout) {
     return new CollectorConfig(peer, address, journal, flushInterval, flushThreshold, maxPending,
-        timeout);
+        timeout, repairJournal);
+  }
+
+  /**
+   * Returns this configuration repairing a damaged journal at start (see {@link
+   * #repairJournal()}).
+   */
+  public CollectorConfig withJournalRepair() {
+    return new CollectorConfig(peer, address, journal, flushInterval, flushThreshold, maxPending,
+        joinTimeout, true);
   }
 }

@@ -21,7 +21,9 @@ public interface Intake {
    * @return completes once they are durable (a replayable one: at once), with the count accepted;
    *     fails with {@code OVERLOADED} when the collector holds too many events not yet committed
    *     (the caller retries later, or waits with {@link #awaitCapacity}), {@code STORE_CLOSED}
-   *     once the collector is closed, or {@code STORE_IO} if the journal cannot be written
+   *     once the collector is closed, {@code STORE_IO} if the journal cannot be written, or
+   *     {@code INVALID_INPUT} if its idempotency key was journaled (or is on its way) with other
+   *     events (compared by a fingerprint of the encoded events)
    */
   CompletableFuture<Accepted> submit(Submission submission);
 

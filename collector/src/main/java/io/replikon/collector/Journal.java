@@ -6,12 +6,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -43,12 +50,22 @@ import org.slf4j.LoggerFactory;
  * Exactly once: the collector stores the sequence number of the last event it committed in the
  * same atomic write as the commit (a Checkpoint). On open, the journal hands back every event after
  * that number; events up to it are never committed again. Segments whose events are all committed
- * are deleted. A record cut short by a crash (its length runs past the end, or its CRC fails) was
- * never acknowledged: the file is truncated before it.
+ * are deleted. A record cut short by a crash (its length runs past the end, or its CRC fails) at
+ * the end of the newest segment, with no valid record after it, was never acknowledged: the file
+ * is truncated before it. A record that fails its check with valid records after it (found by
+ * trying every later offset: length, CRC, layout and a rising seq must all check) is damage to
+ * acknowledged data: open refuses, naming the file and the offset, unless asked to repair, which
+ * rewrites the segment with its valid records only, counts the events lost (the gap in seqs) and
+ * forgets the idempotency keys of their submissions, so a client's retry is taken, not called a
+ * repeat.
  *
- * Idempotency keys of submissions are kept in keys.log (u64 key hash | u32 count per entry),
- * written and fsynced with the records, and compacted to the newest KEYS_KEPT entries when it has
- * twice as many.
+ * Idempotency keys of submissions are kept in keys.log (a header "rpkkeys2", then u64 key hash |
+ * u32 count | u64 fingerprint of the events | u64 first seq per entry; a file without the header
+ * holds the older 12-byte entries and is rewritten at open), written and fsynced after the
+ * records, and compacted to the newest KEYS_KEPT entries when it has twice as many.
+ *
+ * Files are created 600 and the directory 700 on POSIX file systems, through one opener
+ * (ChannelOpener), which tests replace to record writes and forces.
  */
 /**
  * The collector's write-ahead journal (see the design note in the source). Thread-safe:
@@ -61,12 +78,24 @@ final class Journal implements AutoCloseable {
   private static final int HEADER = 8;
   private static final String SUFFIX = ".log";
   private static final String KEYS = "keys.log";
-  private static final int KEY_ENTRY = 12;
+  /** keys.log starts with this; a file without it holds 12-byte entries (hash, count). */
+  private static final byte[] KEYS_MAGIC = "rpkkeys2".getBytes(StandardCharsets.US_ASCII);
+  private static final int KEY_ENTRY = 28;
+  private static final int OLD_KEY_ENTRY = 12;
   /** The writer's buffer: records are copied into it and written out whenever it fills. */
   static final int WRITE_BUFFER = 4 << 20;
 
-  /** One journaled submission. */
-  record Entry(long firstSeq, List<byte[]> events, byte[] cursor, long keyHash) {
+  /**
+   * One journaled submission.
+   *
+   * @param fingerprint {@link KeyWindow#fingerprint} of the events when there is a key, else 0
+   */
+  record Entry(long firstSeq, List<byte[]> events, byte[] cursor, long keyHash,
+      long fingerprint) {
+    Entry(long firstSeq, List<byte[]> events, byte[] cursor, long keyHash) {
+      this(firstSeq, events, cursor, keyHash, 0);
+    }
+
     long lastSeq() {
       return firstSeq + events.size() - 1;
     }
@@ -75,10 +104,11 @@ final class Journal implements AutoCloseable {
   /** What {@link #open} found: the events not committed yet and the keys remembered. */
   record Recovered(List<Entry> uncommitted, Optional<byte[]> lastCursor) {}
 
-  private record Append(List<byte[]> events, byte[] cursor, long keyHash,
+  private record Append(List<byte[]> events, byte[] cursor, long keyHash, long fingerprint,
       CompletableFuture<Entry> done) {}
 
   private final Path dir;
+  private final ChannelOpener opener;
   private final Consumer<Entry> durable;
   private final LinkedBlockingQueue<Append> queue = new LinkedBlockingQueue<>();
   /** First seq of each segment -> last seq in it (the open one included). Guarded by this. */
@@ -99,64 +129,100 @@ final class Journal implements AutoCloseable {
   private ReplikonException damaged;
 
   private Journal(Path dir, long nextSeq, Consumer<Entry> durable, KeyWindow keyWindow,
-      long keysWritten) throws IOException {
+      long keysWritten, ChannelOpener opener) throws IOException {
     this.dir = dir;
+    this.opener = opener;
     this.keyWindow = keyWindow;
     this.durable = durable;
     this.nextSeq = nextSeq;
-    this.keys = FileChannel.open(dir.resolve(KEYS), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    this.keys = opener.open(dir.resolve(KEYS), APPENDING);
     this.keysWritten = keysWritten;
     this.writer = new Thread(this::writeLoop, "replikon-journal");
     this.writer.setDaemon(true);
   }
 
+  /** Opens files for the journal: the seam through which tests record writes and forces. */
+  @FunctionalInterface
+  interface ChannelOpener {
+    FileChannel open(Path file, Set<? extends OpenOption> options) throws IOException;
+  }
+
+  /**
+   * Opens with {@link FileChannel#open}: a file it creates is created 600 on a POSIX file system
+   * (not changed after creation, so it is never readable by others even for a moment).
+   */
+  private static final Set<PosixFilePermission> FILE_MODE =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> DIRECTORY_MODE =
+      PosixFilePermissions.fromString("rwx------");
+  private static final Set<StandardOpenOption> APPENDING =
+      Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+
+  static final ChannelOpener FILES = (file, options) -> posix(file)
+      ? FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(FILE_MODE))
+      : FileChannel.open(file, options);
+
+  private static boolean posix(Path file) {
+    return file.getFileSystem().supportedFileAttributeViews().contains("posix");
+  }
+
+  /**
+   * As {@link #open(Path, long, KeyWindow, Consumer, Consumer, boolean, ChannelOpener)}, refusing a
+   * damaged journal, with real files.
+   */
+  static Journal open(Path dir, long committedSeq, KeyWindow keyWindow, Consumer<Entry> durable,
+      Consumer<Recovered> recovered) {
+    return open(dir, committedSeq, keyWindow, durable, recovered, false, FILES);
+  }
+
   /**
    * Opens (or creates) the journal in {@code dir}, hands back what is not committed and the keys
-   * remembered, and starts its writer.
+   * remembered, and starts its writer. The directory is created 700 on a POSIX file system.
+   *
+   * <p>A record that fails its check with no valid record after it, at the end of the newest
+   * segment, was cut short by a crash before its group was fsynced, so never acknowledged: it is
+   * truncated silently. Damage with valid records after it (in its segment or a later one) is
+   * corruption of records that were acknowledged: refused, unless {@code repair}.
    *
    * @param committedSeq the seq of the last event committed (from the checkpoint), 0 if none
    * @param keyWindow filled with the remembered idempotency keys; the caller adds each new key
    *     to it from {@code durable}
    * @param durable told of each journaled entry, in order, on the writer thread
    * @param recovered told, before the writer starts, what was journaled and not committed
-   * @throws ReplikonException {@code STORE_IO} if the directory cannot be read or written,
-   *     {@code STORE_IO} also if a segment other than the newest is damaged
+   * @param repair drop damaged records (counted in the log), keep the valid ones after them, and
+   *     forget the idempotency keys of the submissions dropped, so that a retry is accepted
+   * @param opener opens every file the journal writes
+   * @throws ReplikonException {@code STORE_IO} if the directory cannot be read or written, or if
+   *     it is damaged and not {@code repair} (the message names the file and the byte offset)
    */
   static Journal open(Path dir, long committedSeq, KeyWindow keyWindow, Consumer<Entry> durable,
-      Consumer<Recovered> recovered) {
+      Consumer<Recovered> recovered, boolean repair, ChannelOpener opener) {
     try {
-      Files.createDirectories(dir);
+      if (posix(dir)) {
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
+      } else {
+        Files.createDirectories(dir);
+      }
       List<Path> files;
       try (Stream<Path> list = Files.list(dir)) {
         files = list.filter(p -> p.getFileName().toString().endsWith(SUFFIX)
                 && !p.getFileName().toString().equals(KEYS))
             .sorted().toList();
       }
+      List<Scan> scans = new ArrayList<>();
+      for (Path file : files) {
+        scans.add(scan(file));
+      }
+      List<long[]> lost = checkDamage(dir, scans, repair);
       List<Entry> uncommitted = new ArrayList<>();
       List<Entry> allEntries = new ArrayList<>();
       TreeMap<Long, Long> found = new TreeMap<>();
       byte[] lastCursor = null;
       long lastSeq = committedSeq;
-      for (int i = 0; i < files.size(); i++) {
-        Path file = files.get(i);
-        long first = Long.parseLong(file.getFileName().toString().replace(SUFFIX, ""));
-        List<Entry> entries = new ArrayList<>();
-        long valid = read(file, entries);
+      for (Scan scan : scans) {
+        List<Entry> entries = scan.entries();
         allEntries.addAll(entries);
-        if (valid < Files.size(file)) {
-          if (i < files.size() - 1) {
-            throw new ReplikonException(Reason.STORE_IO, "journal segment " + file
-                + " is damaged at byte " + valid + " and is not the newest one");
-          }
-          LOG.warn("journal {}: a record cut short at byte {} (of {}) was never acknowledged;"
-              + " truncating it", file, valid, Files.size(file));
-          try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.truncate(valid);
-            ch.force(true);
-          }
-        }
-        long last = first - 1;
+        long last = scan.first() - 1;
         for (Entry e : entries) {
           last = e.lastSeq();
           if (e.cursor().length > 0) {
@@ -165,15 +231,18 @@ final class Journal implements AutoCloseable {
           if (e.lastSeq() > committedSeq) {
             int skip = (int) Math.max(0, committedSeq - e.firstSeq() + 1);
             uncommitted.add(skip == 0 ? e : new Entry(e.firstSeq() + skip,
-                e.events().subList(skip, e.events().size()), e.cursor(), e.keyHash()));
+                e.events().subList(skip, e.events().size()), e.cursor(), e.keyHash(),
+                e.fingerprint()));
           }
         }
         lastSeq = Math.max(lastSeq, last);
-        found.put(first, last);
+        found.put(scan.first(), last);
       }
-      long keysWritten = readKeys(dir.resolve(KEYS), keyWindow);
-      keysWritten += restoreKeys(dir.resolve(KEYS), keyWindow, allEntries);
-      Journal journal = new Journal(dir, lastSeq + 1, durable, keyWindow, keysWritten);
+      for (long[] range : lost) { // never reuse the seq of an acknowledged event
+        lastSeq = Math.max(lastSeq, range[1] == Long.MAX_VALUE ? range[0] - 1 : range[1]);
+      }
+      long keysWritten = readKeys(dir, keyWindow, allEntries, lost, opener);
+      Journal journal = new Journal(dir, lastSeq + 1, durable, keyWindow, keysWritten, opener);
       synchronized (journal) {
         journal.segments.putAll(found);
       }
@@ -187,105 +256,344 @@ final class Journal implements AutoCloseable {
     }
   }
 
-  /** Reads the records of one segment into {@code out}; returns the length of its valid part. */
-  private static long read(Path file, List<Entry> out) throws IOException {
+  /** A byte range of a segment that holds no valid record; {@code tail}: none after it there. */
+  private record Damage(long from, long to, boolean tail) {}
+
+  /** What one segment holds: its valid records (with their byte ranges) and its damage. */
+  private record Scan(Path file, long first, long size, List<Entry> entries, List<long[]> spans,
+      List<Damage> damage) {}
+
+  /**
+   * Decides what the damage found means. A tail damage of the newest segment is a torn write:
+   * truncated. Any other damage refuses the open, or with {@code repair} is cut out (the segment
+   * rewritten with its valid records only). Returns the seq ranges {@code [from, to]} of the
+   * events lost (to = {@code Long.MAX_VALUE} when no valid record follows to bound it).
+   */
+  private static List<long[]> checkDamage(Path dir, List<Scan> scans, boolean repair)
+      throws IOException {
+    List<long[]> lost = new ArrayList<>();
+    long previousSeq = 0;
+    for (int i = 0; i < scans.size(); i++) {
+      Scan scan = scans.get(i);
+      boolean newest = i == scans.size() - 1;
+      int entry = 0;
+      for (Damage d : scan.damage()) {
+        while (entry < scan.entries().size() && scan.spans().get(entry)[0] < d.from()) {
+          previousSeq = scan.entries().get(entry++).lastSeq();
+        }
+        previousSeq = Math.max(previousSeq, scan.first() - 1);
+        if (d.tail() && newest) {
+          continue; // a torn write: truncated below
+        }
+        if (!repair) {
+          throw new ReplikonException(Reason.STORE_IO, "journal segment " + scan.file()
+              + " is damaged at byte " + d.from() + " (" + (d.to() - d.from()) + " bytes), and"
+              + " valid records follow: events acknowledged to clients may be lost. Copy the"
+              + " journal directory " + dir + " aside, then start with --repair-journal to drop"
+              + " the damaged records (and forget their idempotency keys) and keep the rest");
+        }
+        long nextSeq = nextFirstSeq(scans, i, entry);
+        lost.add(new long[] {previousSeq + 1, nextSeq == Long.MAX_VALUE ? nextSeq : nextSeq - 1});
+        LOG.warn("journal repair: dropping the damaged bytes {}..{} of {}: the events {}..{} ({})"
+                + " are lost", d.from(), d.to(), scan.file(), previousSeq + 1,
+            nextSeq == Long.MAX_VALUE ? "the end" : String.valueOf(nextSeq - 1),
+            nextSeq == Long.MAX_VALUE ? "an unknown count" : (nextSeq - 1 - previousSeq)
+                + " events");
+      }
+      if (scan.damage().isEmpty()) {
+        continue;
+      }
+      if (scan.damage().size() == 1 && scan.damage().get(0).tail() && newest) {
+        Damage d = scan.damage().get(0);
+        LOG.warn("journal {}: a record cut short at byte {} (of {}) was never acknowledged;"
+            + " truncating it", scan.file(), d.from(), scan.size());
+        try (FileChannel ch = FileChannel.open(scan.file(), StandardOpenOption.WRITE)) {
+          ch.truncate(d.from());
+          ch.force(true);
+        }
+        continue;
+      }
+      rewrite(scan);
+    }
+    if (!lost.isEmpty()) {
+      long events = 0;
+      for (long[] range : lost) {
+        events += range[1] == Long.MAX_VALUE ? 0 : range[1] - range[0] + 1;
+      }
+      LOG.warn("journal repair: dropped {} damaged ranges of records in {}; events lost: {}; their"
+          + " idempotency keys are forgotten, so a retry of those submissions is accepted",
+          lost.size(), dir, events);
+    }
+    return lost;
+  }
+
+  /** The first seq of the next valid record after entry {@code entry} of scan {@code i}. */
+  private static long nextFirstSeq(List<Scan> scans, int i, int entry) {
+    for (int k = i; k < scans.size(); k++) {
+      List<Entry> entries = scans.get(k).entries();
+      int from = k == i ? entry : 0;
+      if (from < entries.size()) {
+        return entries.get(from).firstSeq();
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** Rewrites a damaged segment with its valid records only: aside, fsynced, moved over. */
+  private static void rewrite(Scan scan) throws IOException {
+    Path tmp = scan.file().resolveSibling(scan.file().getFileName() + ".repair");
+    try (FileChannel in = FileChannel.open(scan.file(), StandardOpenOption.READ);
+        FileChannel out = FILES.open(tmp, Set.of(StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))) {
+      for (long[] span : scan.spans()) {
+        long at = span[0];
+        while (at < span[1]) {
+          at += in.transferTo(at, span[1] - at, out);
+        }
+      }
+      out.force(true);
+    }
+    Files.move(tmp, scan.file(), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Reads the records of one segment. Where a record fails its check, looks for the next valid
+   * record after it (a record whose length, CRC and layout all check, with a seq after the last
+   * one read): the bytes in between are damage, and the valid records after it are read on.
+   */
+  private static Scan scan(Path file) throws IOException {
+    long first = Long.parseLong(file.getFileName().toString().replace(SUFFIX, ""));
     ByteBuffer all;
+    long size;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
+      size = ch.size();
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new ReplikonException(Reason.STORE_IO, "journal segment " + file + " is " + size
+            + " bytes; a segment holds at most about " + SEGMENT_BYTES);
+      }
       all = ByteBuffer.allocate((int) size);
       while (all.hasRemaining() && ch.read(all) >= 0) {
         // read it all
       }
       all.flip();
     }
-    long valid = 0;
-    while (all.remaining() >= HEADER) {
-      int length = all.getInt(all.position());
-      int crc = all.getInt(all.position() + 4);
-      if (length < 24 || length > all.remaining() - HEADER) {
-        break;
+    List<Entry> entries = new ArrayList<>();
+    List<long[]> spans = new ArrayList<>();
+    List<Damage> damage = new ArrayList<>();
+    int at = 0;
+    int limit = all.limit();
+    long lastSeq = first - 1;
+    while (at < limit) {
+      Entry e = parse(all, at, lastSeq, Long.MAX_VALUE);
+      if (e != null) {
+        int end = at + HEADER + all.getInt(at);
+        entries.add(e);
+        spans.add(new long[] {at, end});
+        lastSeq = e.lastSeq();
+        at = end;
+        continue;
       }
-      CRC32C check = new CRC32C();
-      check.update(all.array(), all.position() + HEADER, length);
-      if ((int) check.getValue() != crc) {
-        break;
+      // Each event takes at least 4 bytes: what follows n damaged bytes starts at most n / 4
+      // events further on. Checked before the CRC, so that the bytes of events in a torn tail
+      // cannot make this search compute a CRC over megabytes at every offset.
+      int next = at + 1;
+      while (next < limit && parse(all, next, lastSeq, lastSeq + 1 + (next - at) / 4) == null) {
+        next++;
       }
-      all.position(all.position() + HEADER);
-      long firstSeq = all.getLong();
-      int count = all.getInt();
-      long keyHash = all.getLong();
-      byte[] cursor = new byte[all.getInt()];
-      all.get(cursor);
-      List<byte[]> events = new ArrayList<>(count);
-      for (int i = 0; i < count; i++) {
-        byte[] event = new byte[all.getInt()];
-        all.get(event);
-        events.add(event);
-      }
-      out.add(new Entry(firstSeq, events, cursor, keyHash));
-      valid = all.position();
+      damage.add(new Damage(at, next, next >= limit));
+      at = next;
     }
-    return valid;
-  }
-
-  private static long readKeys(Path file, KeyWindow window) throws IOException {
-    if (!Files.exists(file)) {
-      return 0;
-    }
-    byte[] all = Files.readAllBytes(file);
-    ByteBuffer b = ByteBuffer.wrap(all);
-    long n = all.length / KEY_ENTRY;
-    for (long i = 0; i < n; i++) {
-      window.put(b.getLong(), b.getInt());
-    }
-    return n;
+    return new Scan(file, first, size, entries, spans, damage);
   }
 
   /**
-   * Adds to keys.log (and the window) the keys of journaled entries it lacks: the writer fsyncs a
-   * group's records before their keys, so a crash between the two leaves keys only in the records.
-   * Their submissions were never acknowledged, but a retry must still be known as a repeat, and
-   * the key must outlive the segment once it is committed and deleted.
+   * Returns the record at {@code at} if it is whole and valid: length within the segment, first
+   * seq in {@code (afterSeq, atMostSeq]}, CRC, and a layout that fills the length exactly; else
+   * null. The cheap checks come before the CRC.
    */
-  private static long restoreKeys(Path file, KeyWindow window, List<Entry> entries)
-      throws IOException {
+  private static Entry parse(ByteBuffer all, int at, long afterSeq, long atMostSeq) {
+    int limit = all.limit();
+    if (limit - at < HEADER + 24) {
+      return null;
+    }
+    int length = all.getInt(at);
+    if (length < 24 || length > limit - at - HEADER) {
+      return null;
+    }
+    int p = at + HEADER;
+    int end = p + length;
+    long firstSeq = all.getLong(p);
+    int count = all.getInt(p + 8);
+    long keyHash = all.getLong(p + 12);
+    int cursorLength = all.getInt(p + 20);
+    p += 24;
+    if (firstSeq <= afterSeq || firstSeq > atMostSeq || count < 1 || cursorLength < 0
+        || cursorLength > end - p || count > (end - p - cursorLength) / 4) {
+      return null;
+    }
+    CRC32C check = new CRC32C();
+    check.update(all.array(), at + HEADER, length);
+    if ((int) check.getValue() != all.getInt(at + 4)) {
+      return null;
+    }
+    byte[] cursor = new byte[cursorLength];
+    all.get(p, cursor);
+    p += cursorLength;
+    List<byte[]> events = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      if (end - p < 4) {
+        return null;
+      }
+      int n = all.getInt(p);
+      p += 4;
+      if (n < 0 || n > end - p) {
+        return null;
+      }
+      byte[] event = new byte[n];
+      all.get(p, event);
+      p += n;
+      events.add(event);
+    }
+    if (p != end) {
+      return null;
+    }
+    return new Entry(firstSeq, events, cursor, keyHash,
+        keyHash == 0 ? 0 : KeyWindow.fingerprint(events));
+  }
+
+  /**
+   * Fills {@code window} from keys.log, less the keys of submissions in {@code lost}; adds the keys
+   * of journaled entries it lacks: the writer fsyncs a group's records before their keys, so a
+   * crash between the two leaves keys only in the records (their submissions were never
+   * acknowledged, but a retry must still be known as a repeat, and the key must outlive the
+   * segment once it is committed and deleted). Rewrites keys.log when it is in the old format,
+   * ends in a partial entry, or lost keys; else appends the restored keys. Returns how many
+   * entries keys.log holds.
+   */
+  private static long readKeys(Path dir, KeyWindow window, List<Entry> entries, List<long[]> lost,
+      ChannelOpener opener) throws IOException {
+    Path file = dir.resolve(KEYS);
+    boolean rewrite = false;
+    long forgotten = 0;
+    long inFile = 0;
+    if (Files.exists(file)) {
+      byte[] all = Files.readAllBytes(file);
+      ByteBuffer b = ByteBuffer.wrap(all);
+      boolean current = all.length >= KEYS_MAGIC.length
+          && Arrays.equals(all, 0, KEYS_MAGIC.length, KEYS_MAGIC, 0, KEYS_MAGIC.length);
+      int entry = current ? KEY_ENTRY : OLD_KEY_ENTRY;
+      b.position(current ? KEYS_MAGIC.length : 0);
+      rewrite = !current || b.remaining() % entry != 0;
+      while (b.remaining() >= entry) {
+        long hash = b.getLong();
+        int count = b.getInt();
+        long fingerprint = current ? b.getLong() : 0;
+        long firstSeq = current ? b.getLong() : 0;
+        if (hash == 0 || isLost(firstSeq, lost)) {
+          forgotten++;
+          continue;
+        }
+        window.put(hash, count, fingerprint, firstSeq);
+        inFile++;
+      }
+    } else {
+      rewrite = true; // a new file starts with its header
+    }
+    rewrite |= forgotten > 0;
     List<Entry> missing = new ArrayList<>();
     for (Entry e : entries) {
       if (e.keyHash() != 0 && window.get(e.keyHash()) < 0) {
-        window.put(e.keyHash(), e.events().size());
+        window.put(e.keyHash(), e.events().size(), e.fingerprint(), e.firstSeq());
         missing.add(e);
       }
     }
+    if (forgotten > 0) {
+      LOG.warn("journal {}: forgot {} idempotency keys of dropped submissions", dir, forgotten);
+    }
+    if (!missing.isEmpty()) {
+      LOG.info("journal {}: restored {} idempotency keys written before their key entries",
+          dir, missing.size());
+    }
+    if (rewrite) {
+      return writeKeys(dir, window, opener);
+    }
     if (missing.isEmpty()) {
-      return 0;
+      return inFile;
     }
     ByteBuffer out = ByteBuffer.allocate(missing.size() * KEY_ENTRY);
-    missing.forEach(e -> out.putLong(e.keyHash()).putInt(e.events().size()));
+    missing.forEach(e -> putKey(out, e.keyHash(), e.events().size(), e.fingerprint(),
+        e.firstSeq()));
     out.flip();
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+    try (FileChannel ch = opener.open(file, APPENDING)) {
       while (out.hasRemaining()) {
         ch.write(out);
       }
       ch.force(false);
     }
-    LOG.info("journal {}: restored {} idempotency keys written before their key entries",
-        file.getParent(), missing.size());
-    return missing.size();
+    return inFile + missing.size();
+  }
+
+  private static boolean isLost(long firstSeq, List<long[]> lost) {
+    for (long[] range : lost) {
+      if (firstSeq >= range[0] && firstSeq <= range[1]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void putKey(ByteBuffer out, long hash, int count, long fingerprint,
+      long firstSeq) {
+    out.putLong(hash).putInt(count).putLong(fingerprint).putLong(firstSeq);
+  }
+
+  /**
+   * Writes keys.log anew with the keys {@code window} remembers: aside, fsynced, then moved over
+   * the old file, and the directory fsynced. Returns how many entries it holds.
+   */
+  private static long writeKeys(Path dir, KeyWindow window, ChannelOpener opener)
+      throws IOException {
+    Path tmp = dir.resolve(KEYS + ".tmp");
+    ByteBuffer all = ByteBuffer.allocate(KEYS_MAGIC.length + window.size() * KEY_ENTRY);
+    all.put(KEYS_MAGIC);
+    window.forEachOldestFirst((hash, count, fingerprint, firstSeq) ->
+        putKey(all, hash, count, fingerprint, firstSeq));
+    all.flip();
+    try (FileChannel ch = opener.open(tmp, Set.of(StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))) {
+      while (all.hasRemaining()) {
+        ch.write(all);
+      }
+      ch.force(true);
+    }
+    Files.move(tmp, dir.resolve(KEYS), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    forceDirectory(dir);
+    return window.size();
+  }
+
+  /**
+   * Queues events for the writer (see {@link #append(List, byte[], long, long)}), their
+   * fingerprint computed here when they have a key.
+   */
+  CompletableFuture<Entry> append(List<byte[]> events, byte[] cursor, long keyHash) {
+    return append(events, cursor, keyHash, keyHash == 0 ? 0 : KeyWindow.fingerprint(events));
   }
 
   /**
    * Queues events for the writer; the future completes once they are written and fsynced (and the
    * listener has seen them), or fails with {@code STORE_IO} or {@code STORE_CLOSED}.
    */
-  CompletableFuture<Entry> append(List<byte[]> events, byte[] cursor, long keyHash) {
+  CompletableFuture<Entry> append(List<byte[]> events, byte[] cursor, long keyHash,
+      long fingerprint) {
     CompletableFuture<Entry> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new ReplikonException(Reason.STORE_CLOSED,
           "the journal in " + dir + " is closed"));
       return done;
     }
-    queue.add(new Append(events, cursor, keyHash, done));
+    queue.add(new Append(events, cursor, keyHash, fingerprint, done));
     return done;
   }
 
@@ -352,10 +660,10 @@ final class Journal implements AutoCloseable {
       ByteBuffer keyOut = ByteBuffer.allocate(group.size() * KEY_ENTRY);
       out.clear();
       for (Append a : group) {
-        Entry entry = new Entry(seq, a.events(), a.cursor(), a.keyHash());
+        Entry entry = new Entry(seq, a.events(), a.cursor(), a.keyHash(), a.fingerprint());
         putRecord(seq, a);
         if (a.keyHash() != 0) {
-          keyOut.putLong(a.keyHash()).putInt(a.events().size());
+          putKey(keyOut, a.keyHash(), a.events().size(), a.fingerprint(), seq);
         }
         seq += a.events().size();
         entries.add(entry);
@@ -485,15 +793,14 @@ final class Journal implements AutoCloseable {
       segment.close();
     }
     segmentFirst = nextSeq;
-    segment = FileChannel.open(segmentPath(segmentFirst), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    segment = opener.open(segmentPath(segmentFirst), APPENDING);
     synchronized (this) {
       segments.put(segmentFirst, segmentFirst - 1);
     }
-    forceDirectory();
+    forceDirectory(dir);
   }
 
-  private void forceDirectory() {
+  private static void forceDirectory(Path dir) {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     } catch (IOException e) {
@@ -503,35 +810,17 @@ final class Journal implements AutoCloseable {
 
   /**
    * Rewrites keys.log with the entries {@code keyWindow} remembers once the file holds twice
-   * {@link #KEYS_KEPT} entries: written aside, fsynced, then moved over the old file. Writer thread
-   * only; the window holds every key written so far, because the listener saw them.
+   * {@link #KEYS_KEPT} entries ({@link #writeKeys}). Writer thread only; the window holds every
+   * key written so far, because the listener saw them.
    */
   private void compactKeys() throws IOException {
     if (keysWritten < 2L * KEYS_KEPT) {
       return;
     }
-    Path tmp = dir.resolve(KEYS + ".tmp");
-    long[] hashes = keyWindow.hashesOldestFirst();
-    ByteBuffer all = ByteBuffer.allocate(hashes.length * KEY_ENTRY);
-    for (long h : hashes) {
-      all.putLong(h).putInt(keyWindow.get(h));
-    }
-    all.flip();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      while (all.hasRemaining()) {
-        ch.write(all);
-      }
-      ch.force(true);
-    }
     keys.close();
-    Files.move(tmp, dir.resolve(KEYS), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    forceDirectory();
-    keys = FileChannel.open(dir.resolve(KEYS), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    keysWritten = hashes.length;
-    LOG.info("journal {}: idempotency keys compacted to the newest {}", dir, hashes.length);
+    keysWritten = writeKeys(dir, keyWindow, opener);
+    keys = opener.open(dir.resolve(KEYS), APPENDING);
+    LOG.info("journal {}: idempotency keys compacted to the newest {}", dir, keysWritten);
   }
 
   /** Stops the writer after it wrote what was queued, and closes the files. Idempotent. */
@@ -541,7 +830,7 @@ final class Journal implements AutoCloseable {
       return;
     }
     closed = true;
-    queue.add(new Append(null, new byte[0], 0, new CompletableFuture<>()));
+    queue.add(new Append(null, new byte[0], 0, 0, new CompletableFuture<>()));
     try {
       writer.join();
     } catch (InterruptedException e) {

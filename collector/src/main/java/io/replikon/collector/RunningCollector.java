@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * commit, which is what Intake.cursor() returns when nothing newer was journaled.
  *
  * Idempotency keys: a key is remembered (KeyWindow) once its submission is durable; while it is on
- * its way to the journal, a second submission with the key waits for the first one's answer.
+ * its way to the journal, a second submission with the key waits for the first one's answer. A
+ * key comes with a fingerprint of its events: the same key with other events is refused
+ * (INVALID_INPUT; HTTP 409), not taken for a repeat.
  */
 final class RunningCollector implements Collector {
   private static final Logger LOG = LoggerFactory.getLogger(RunningCollector.class);
@@ -62,7 +64,10 @@ final class RunningCollector implements Collector {
   private final Object lock = new Object();
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private final KeyWindow keys = new KeyWindow(Journal.KEYS_KEPT);
-  private final Map<Long, CompletableFuture<Accepted>> keysOnTheirWay = new HashMap<>();
+  /** A keyed submission on its way to the journal: its answer and its events' fingerprint. */
+  private record KeyOnItsWay(CompletableFuture<Accepted> answer, long fingerprint) {}
+
+  private final Map<Long, KeyOnItsWay> keysOnTheirWay = new HashMap<>();
   private final ScheduledExecutorService flusher;
   private Journal journal;
   private int eventsOnTheirWay;
@@ -160,7 +165,7 @@ final class RunningCollector implements Collector {
             recovered += e.events().size();
           }
           found.lastCursor().ifPresent(c -> lastCursor = c);
-        });
+        }, config.repairJournal(), Journal.FILES);
     LOG.info("collector on {}: journal {} (committed up to event {}), flush every {} or at {}"
             + " events", config.address(), config.journalDirectory(), fromSeq,
         config.flushInterval(), config.flushThreshold());
@@ -192,18 +197,26 @@ final class RunningCollector implements Collector {
     }
     int n = submission.transactions().size();
     long keyHash = submission.idempotencyKey().map(KeyWindow::hash).orElse(0L);
+    long fingerprint = keyHash == 0 ? 0 : KeyWindow.fingerprint(submission.transactions());
     CompletableFuture<Accepted> answer = new CompletableFuture<>();
     synchronized (lock) {
       if (keyHash != 0) {
         int count = keys.get(keyHash);
         if (count >= 0) {
+          long known = keys.fingerprintOf(keyHash);
+          if (known != 0 && known != fingerprint) {
+            return CompletableFuture.failedFuture(keyReused());
+          }
           repeats++;
           return CompletableFuture.completedFuture(new Accepted(count, true));
         }
-        CompletableFuture<Accepted> first = keysOnTheirWay.get(keyHash);
+        KeyOnItsWay first = keysOnTheirWay.get(keyHash);
         if (first != null) {
+          if (first.fingerprint() != fingerprint) {
+            return CompletableFuture.failedFuture(keyReused());
+          }
           repeats++;
-          return first.thenApply(a -> new Accepted(a.count(), true));
+          return first.answer().thenApply(a -> new Accepted(a.count(), true));
         }
       }
       // Refused only once the bound is reached, so a source that waited in awaitCapacity is
@@ -229,10 +242,11 @@ final class RunningCollector implements Collector {
       }
       eventsOnTheirWay += n;
       if (keyHash != 0) {
-        keysOnTheirWay.put(keyHash, answer);
+        keysOnTheirWay.put(keyHash, new KeyOnItsWay(answer, fingerprint));
       }
     }
-    journal.append(submission.transactions(), submission.cursor().orElse(new byte[0]), keyHash)
+    journal.append(submission.transactions(), submission.cursor().orElse(new byte[0]), keyHash,
+            fingerprint)
         .whenComplete((entry, failure) -> {
           synchronized (lock) {
             eventsOnTheirWay -= n;
@@ -267,7 +281,7 @@ final class RunningCollector implements Collector {
       enqueue(entry);
       accepted += entry.events().size();
       if (entry.keyHash() != 0) {
-        keys.put(entry.keyHash(), entry.events().size());
+        keys.put(entry.keyHash(), entry.events().size(), entry.fingerprint(), entry.firstSeq());
       }
       flushIfFull();
     }
@@ -447,6 +461,11 @@ final class RunningCollector implements Collector {
     LOG.info("collector on {} stopped: {} events accepted, {} committed in {} commits, {} left"
         + " in the journal", config.address(), s.accepted(), s.committed(), s.commits(),
         s.pending());
+  }
+
+  private static ReplikonException keyReused() {
+    return new ReplikonException(Reason.INVALID_INPUT, "this Idempotency-Key was used before"
+        + " with other events; use a new key for new events");
   }
 
   private ReplikonException closedError() {

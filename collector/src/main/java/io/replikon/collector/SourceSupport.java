@@ -72,26 +72,75 @@ final class SourceSupport {
    * for its tree.
    *
    * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where: not one JSON
-   *     value, duplicate keys, or too large for a chunk
+   *     value, duplicate keys, a number that is not a finite double, too large for a chunk, or
+   *     (for {@code add-tweet}) not an object with an integer {@code id} or numeric
+   *     {@code id_str}
    */
   static byte[] encodedJson(String fn, byte[] json, int offset, int length) {
-    return fitting(Chunk.encodeJson(fn, json, offset, length));
+    return checked(fn, fitting(Chunk.encodeJson(fn, json, offset, length)));
+  }
+
+  /**
+   * Returns {@code encoded} if a sink can apply it: an {@code add-tweet} must be a tweet ({@link
+   * TweetCheck}); other functions are not checked.
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} with the reason otherwise
+   */
+  static byte[] checked(String fn, byte[] encoded) {
+    if (fn.equals(TweetCheck.FN)) {
+      String problem = TweetCheck.problem(encoded);
+      if (problem != null) {
+        throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, problem);
+      }
+    }
+    return encoded;
   }
 
   /**
    * As {@link #encodedJson}, one event per element if the text is a JSON array.
    *
    * @throws ReplikonException {@code INVALID_INPUT} as {@link #encodedJson}; for an event too
-   *     large, the message names its index in the array
+   *     large or not a tweet, the message names its index in the array
    */
   static List<byte[]> encodedJsonElements(String fn, byte[] json) {
     List<byte[]> out = Chunk.encodeJsonElements(fn, json, 0, json.length);
     for (int i = 0; i < out.size(); i++) {
       try {
-        fitting(out.get(i));
+        checked(fn, fitting(out.get(i)));
       } catch (ReplikonException e) {
         throw new ReplikonException(e.reason(), "event " + i + ": " + e.getMessage());
       }
+    }
+    return out;
+  }
+
+  /**
+   * As {@link #encodedJson} for each line of newline-delimited JSON (blank lines skipped).
+   *
+   * @throws ReplikonException {@code INVALID_INPUT} as {@link #encodedJson}, naming the line
+   */
+  static List<byte[]> encodedJsonLines(String fn, byte[] ndjson) {
+    List<byte[]> out = new java.util.ArrayList<>();
+    int start = 0;
+    int line = 0;
+    while (start < ndjson.length) {
+      int end = JsonLinesSource.indexOfNewline(ndjson, start, ndjson.length);
+      if (end < 0) {
+        end = ndjson.length;
+      }
+      line++;
+      boolean blank = true;
+      for (int i = start; i < end && blank; i++) {
+        blank = ndjson[i] == ' ' || ndjson[i] == '\t' || ndjson[i] == '\r';
+      }
+      if (!blank) {
+        try {
+          out.add(encodedJson(fn, ndjson, start, end - start));
+        } catch (ReplikonException e) {
+          throw new ReplikonException(e.reason(), "line " + line + ": " + e.getMessage());
+        }
+      }
+      start = end + 1;
     }
     return out;
   }

@@ -51,9 +51,16 @@ class JsonLinesSourceTest {
   }
 
   @Test
-  void run_file_commitsEachLineAsAddTweet_andAMalformedLineIsSkipped() throws Exception {
+  void run_file_commitsEachLineAsAddTweet_andMalformedOrIdlessLinesAreSkippedByNumber()
+      throws Exception {
     Path file = lines("t.jsonl", 0, 2500);
-    Files.writeString(file, "{not json\n\n   \n[1,2]\n{\"id\":2500}", StandardOpenOption.APPEND);
+    Files.writeString(file, "{not json\n\n   \n[1,2]\n{\"text\":\"no id\"}\n{\"id_str\":\"12\"}\n"
+        + "{\"id\":2500}", StandardOpenOption.APPEND);
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(JsonLinesSource.class);
+    var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logged.start();
+    log.addAppender(logged);
     try (Collector c = Collector.start(config())) {
       JsonLinesSource source = new JsonLinesSource(JsonLinesConfig.file(file));
       source.run(c);
@@ -62,10 +69,15 @@ class JsonLinesSourceTest {
       assertThat(txs).hasSize(2502);
       assertThat(txs).allMatch(t -> t.fn().equals("add-tweet"));
       assertThat(txs.get(7).params().get("text").asText()).isEqualTo("línea 7 🐦");
-      assertThat(txs.get(2500).params().isArray()).isTrue(); // any JSON value is an event
+      assertThat(txs.get(2500).params().get("id_str").asText()).isEqualTo("12");
       assertThat(txs.get(2501).params().get("id").asInt()).isEqualTo(2500); // no final newline
-      assertThat(source.skipped()).isEqualTo(1);
+      assertThat(source.skipped()).isEqualTo(3);
+    } finally {
+      log.detachAppender(logged);
     }
+    assertThat(logged.list).extracting(e -> e.getFormattedMessage())
+        .anySatisfy(m -> assertThat(m).contains("line 2504: skipped").contains("an array"))
+        .anySatisfy(m -> assertThat(m).contains("line 2505: skipped").contains("\"id\""));
   }
 
   @Test
