@@ -245,7 +245,7 @@ class MessageValidationTest {
     assertThat(MessageCodec.decode(MessageCodec.encode(made))).isEqualTo(made);
     ObjectNode raw = F.objectNode().put("kind", "error").put("id", 1).put("re", 0)
         .put("code", "internal").put("message", longText);
-    assertRefused(CanonicalCbor.encode(raw), "message");
+    assertRefused(CanonicalCbor.encode(raw), "longer than 4096");
   }
 
   @Test
