@@ -141,7 +141,8 @@ public final class CanonicalCbor {
 
   /**
    * Checks that {@code bytes} is the canonical encoding of a value (as {@link #isCanonical}), in
-   * one pass over the bytes that allocates nothing: cheaper than hashing them. For every value
+   * one pass over the bytes that allocates nothing (about twice the cost of hashing them, a sixth of
+   * decoding and re-encoding). For every value
    * whose id is its hash, so that a value has one id.
    *
    * @throws ReplikonException with reason {@code MALFORMED_VALUE}, saying what and at which

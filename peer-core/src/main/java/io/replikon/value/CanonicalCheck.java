@@ -9,7 +9,9 @@ import static io.replikon.value.CborDecoder.malformed;
  *
  * <p>Design note. A value whose id is its hash (a commit value, a chunk) has exactly one accepted
  * encoding, or one value would have two ids. Decoding a 1 MiB chunk into a tree and encoding it
- * again costs several times the hashing; this scan costs less than the hashing. It accepts exactly
+ * again costs about 13 times the SHA-256 of it; this scan about twice (ValueCheckBench, a 1 MiB
+ * chunk of tweets: hash 1,370/s, scan 620/s, both 510/s, decode and re-encode 105/s, on a shared
+ * two-core machine). It accepts exactly
  * the bytes that the encoder ({@link CborEncoder}) writes for the trees the decoder
  * ({@link CborDecoder}) reads, rule by rule:
  *
