@@ -1,8 +1,6 @@
 package io.replikon.cli;
 
-import com.fasterxml.jackson.core.JacksonException;
 import io.replikon.error.ReplikonException;
-import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -31,7 +29,8 @@ import picocli.CommandLine.Command;
       "The encoding is the one replikon hashes values with: CBOR with the deterministic "
           + "encoding of RFC 8949 (section 4.2.1). Integers keep their exact value, however "
           + "large; a number with a fraction or an exponent (1.0, 1e3) is a 64-bit float, and "
-          + "one too large for a float (1e400) is an error.",
+          + "one too large for a float (1e400) is an error. JSON becomes CBOR here exactly as "
+          + "in the collector's ingest and in replikon transact.",
       "",
       "Blank lines (empty, or only spaces and tabs) are skipped: they print nothing, and still "
           + "count in line numbers.",
@@ -187,10 +186,7 @@ final class HashCommand implements Callable<Integer> {
       }
       byte[] cbor;
       try {
-        cbor = CanonicalCbor.encode(parser.parse(bytes, offset, length));
-      } catch (JacksonException e) {
-        fail(JsonLineParser.reason(e));
-        return;
+        cbor = parser.encode(bytes, offset, length);
       } catch (ReplikonException e) {
         fail(e.getMessage());
         return;

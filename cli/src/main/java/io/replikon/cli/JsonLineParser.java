@@ -1,48 +1,49 @@
 package io.replikon.cli;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.NumericNode;
 import io.replikon.error.ReplikonException;
-import java.io.IOException;
+import io.replikon.value.CanonicalCbor;
+import io.replikon.value.JsonCbor;
 
 /**
- * Parses one JSON value per line, strictly: a second value on the line, a key twice in one object
- * or a number too large for a double is an error. Shared by the commands that read JSON lines.
- * Thread-safe.
+ * Parses one JSON value per line, strictly, through the project's one JSON to CBOR path
+ * ({@link JsonCbor}, the collector's): a second value on the line, a key twice in one object, or
+ * a number with a fraction or an exponent that is not a finite double ({@code 1e400}) is an error
+ * that says what and at which column. Shared by the commands that read JSON lines. Thread-safe.
  */
 final class JsonLineParser {
-  private final ObjectMapper mapper;
+  private static final String AT_LINE_ONE = " at line 1 column ";
 
-  JsonLineParser() {
-    JsonFactory factory =
-        JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    this.mapper = JsonMapper.builder(factory).nodeFactory(new FiniteNodeFactory()).build();
+  JsonLineParser() {}
+
+  /**
+   * Returns the canonical CBOR encoding of the one JSON value in the bytes.
+   *
+   * @throws ReplikonException with reason {@code INVALID_INPUT} and a one-line reason with the
+   *     column if the bytes are not exactly one JSON value of the value model
+   */
+  byte[] encode(byte[] bytes, int offset, int length) {
+    try {
+      return JsonCbor.encode(bytes, offset, length);
+    } catch (ReplikonException e) {
+      String message = e.getMessage();
+      int at = message.lastIndexOf(AT_LINE_ONE);
+      if (at >= 0) { // a line of input is one line: its column is enough
+        message = message.substring(0, at) + " (column "
+            + message.substring(at + AT_LINE_ONE.length()) + ")";
+      }
+      throw new ReplikonException(e.reason(), message, e);
+    }
   }
 
   /**
-   * Parses exactly one JSON value from the bytes; a second value, or anything but whitespace
-   * after the first, is an error.
+   * Parses exactly one JSON value from the bytes, as {@link #encode} reads it: the tree of that
+   * encoding.
+   *
+   * @throws ReplikonException as {@link #encode}
    */
-  JsonNode parse(byte[] bytes, int offset, int length) throws IOException {
-    try (JsonParser parser = mapper.createParser(bytes, offset, length)) {
-      JsonNode node = mapper.readTree(parser);
-      JsonToken next = parser.nextToken();
-      if (next != null) {
-        throw new JsonParseException(
-            parser, "more than one JSON value on the line", parser.currentTokenLocation());
-      }
-      return node;
-    }
+  JsonNode parse(byte[] bytes, int offset, int length) {
+    return CanonicalCbor.decode(encode(bytes, offset, length));
   }
 
   static boolean isBlank(byte[] bytes, int offset, int length) {
@@ -53,33 +54,5 @@ final class JsonLineParser {
       }
     }
     return true;
-  }
-
-  /** Returns the reason of a parse failure, with its column, for a one-line message. */
-  static String reason(JacksonException e) {
-    String message = e.getOriginalMessage();
-    JsonLocation location = e.getLocation();
-    if (location != null && location.getColumnNr() > 0) {
-      message += " (column " + location.getColumnNr() + ")";
-    }
-    return message;
-  }
-
-  /**
-   * Builds JSON trees whose floats are finite: JSON has no infinity, so a number that overflows a
-   * double (1e400) is an error rather than a silent infinity.
-   */
-  private static final class FiniteNodeFactory extends JsonNodeFactory {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public NumericNode numberNode(double v) {
-      if (Double.isInfinite(v)) {
-        throw new ReplikonException(
-            ReplikonException.Reason.MALFORMED_VALUE,
-            "a number is out of the range of a 64-bit float");
-      }
-      return super.numberNode(v);
-    }
   }
 }

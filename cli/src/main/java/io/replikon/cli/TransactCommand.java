@@ -1,6 +1,5 @@
 package io.replikon.cli;
 
-import com.fasterxml.jackson.core.JacksonException;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
@@ -132,10 +131,6 @@ final class TransactCommand implements Callable<Integer> {
       if (!JsonLineParser.isBlank(input, start, end - start)) {
         try {
           out.add(new Transaction(fn, parser.parse(input, start, end - start)));
-        } catch (JacksonException e) {
-          bad++;
-          io.err().println("replikon transact: line " + number + ": "
-              + Main.oneLine(JsonLineParser.reason(e)));
         } catch (ReplikonException e) {
           bad++;
           io.err().println("replikon transact: line " + number + ": " + e.getMessage());

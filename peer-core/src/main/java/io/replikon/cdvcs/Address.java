@@ -30,12 +30,12 @@ public record Address(String user, UUID id) implements Comparable<Address> {
     int bytes = user.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0 || bytes > MAX_USER_BYTES) {
       throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT,
-          "a user name has 1 to 255 UTF-8 bytes, got " + bytes + ": '" + user + "'");
+          "a user name has 1 to 255 UTF-8 bytes, got " + bytes + ": '" + abbreviate(user) + "'");
     }
     for (int i = 0; i < user.length(); i++) {
       if (Character.isISOControl(user.charAt(i))) {
         throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT,
-            "a user name has no control characters: '" + user.replaceAll("\\p{Cntrl}", "?") + "'");
+            "a user name has no control characters: '" + abbreviate(user) + "'");
       }
     }
   }
@@ -117,14 +117,26 @@ public record Address(String user, UUID id) implements Comparable<Address> {
       throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
           "an address is a map {user, id} of two strings");
     }
+    String idText = value.get("id").asText();
     try {
-      return new Address(value.get("user").asText(), UUID.fromString(value.get("id").asText()));
+      UUID id = UUID.fromString(idText);
+      if (!id.toString().equals(idText)) {
+        throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
+            "the id of an address is not a UUID in canonical lowercase 8-4-4-4-12 form: '"
+                + abbreviate(idText) + "'");
+      }
+      return new Address(value.get("user").asText(), id);
     } catch (IllegalArgumentException e) {
       throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE,
-          "the id of an address is not a UUID: '" + value.get("id").asText() + "'", e);
+          "the id of an address is not a UUID: '" + abbreviate(idText) + "'", e);
     } catch (ReplikonException e) {
       throw new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, e.getMessage(), e);
     }
+  }
+
+  private static String abbreviate(String s) {
+    String shown = s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    return shown.replaceAll("\\p{Cntrl}", "?");
   }
 
   @Override

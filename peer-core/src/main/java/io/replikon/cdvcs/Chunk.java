@@ -162,6 +162,48 @@ public record Chunk(Hash id, byte[] bytes, int transactionCount) {
   }
 
   /**
+   * Checks, in one pass that allocates nothing, that {@code bytes} is a chunk as it arrives from a
+   * peer: the canonical encoding of a list of transactions {@code [fn, params]}, {@code fn} a
+   * non-empty text, at most {@link #MAX_BYTES}. What {@link #decode} would accept, and canonical
+   * so that the chunk has one id.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE}, saying what is wrong, if not
+   */
+  public static void checkEncoding(byte[] bytes) {
+    if (bytes.length > MAX_BYTES) {
+      throw malformed("a chunk of " + bytes.length + " bytes is over the limit of " + MAX_BYTES);
+    }
+    if (bytes.length == 0 || (bytes[0] & 0xe0) != 0x80) {
+      throw malformed("a chunk is a list of transactions");
+    }
+    int count = countTransactions(bytes);
+    int info = bytes[0] & 0x1f;
+    int p = info < 24 ? 1 : 1 + (1 << (info - 24));
+    if (p != headerSize(count)) {
+      throw malformed("a chunk's list header is not in its shortest form");
+    }
+    for (int i = 0; i < count; i++) {
+      if (p >= bytes.length || (bytes[p] & 0xff) != 0x82 || p + 1 >= bytes.length
+          || (bytes[p + 1] & 0xe0) != 0x60 || (bytes[p + 1] & 0xff) == 0x60) {
+        throw malformed("transaction " + i + " of a chunk is not [fn, params] with a non-empty "
+            + "string fn");
+      }
+      p = CanonicalCbor.canonicalItemEnd(bytes, p + 1, bytes.length);
+      if (p >= bytes.length) {
+        throw malformed("transaction " + i + " of a chunk is cut short");
+      }
+      p = CanonicalCbor.canonicalItemEnd(bytes, p, bytes.length);
+    }
+    if (p != bytes.length) {
+      throw malformed((bytes.length - p) + " trailing byte(s) after a chunk's transactions");
+    }
+  }
+
+  private static ReplikonException malformed(String what) {
+    return new ReplikonException(ReplikonException.Reason.MALFORMED_VALUE, what);
+  }
+
+  /**
    * Returns the number of transactions in an encoded chunk, read from the list's header alone.
    *
    * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes do not start with a

@@ -81,7 +81,8 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
       throw malformed("field crdt is not \"cdvcs\"");
     }
     JsonNode version = value.get("version");
-    if (version == null || !version.isIntegralNumber() || version.asInt() != VERSION) {
+    if (version == null || !version.isIntegralNumber() || !version.canConvertToInt()
+        || version.asInt() != VERSION) {
       throw malformed("field version is not " + VERSION);
     }
     JsonNode ts = value.get("ts");
@@ -103,11 +104,22 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
   }
 
   /**
-   * Decodes a commit from its canonical encoding.
+   * Decodes a commit from its canonical encoding. Only the canonical encoding is accepted, so a
+   * commit has one id: the same commit in other bytes (unsorted keys, longer heads, indefinite
+   * lengths) is refused, and so is any field beyond those of the format.
    *
-   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes are not a commit
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if the bytes are not the
+   *     canonical encoding of a commit
    */
   public static Commit decode(byte[] bytes) {
+    if ((bytes.length == 0 || (bytes[0] & 0xe0) != 0xa0)) {
+      throw malformed("a commit is a map");
+    }
+    try {
+      CanonicalCbor.requireCanonical(bytes);
+    } catch (ReplikonException e) {
+      throw malformed("not in canonical form: " + e.getMessage());
+    }
     return fromValue(CanonicalCbor.decode(bytes));
   }
 

@@ -33,6 +33,27 @@ public sealed interface Message {
   int MAX_FRAME_BYTES = 16 << 20;
   /** The largest fetch-reply slice, in bytes: 1 MiB. */
   int MAX_SLICE_BYTES = 1 << 20;
+  /**
+   * The largest value (commit value or chunk) the protocol carries, in bytes: 16 MiB, the
+   * {@code total} a fetch-reply slice may declare at most. A chunk is at most 1 MiB
+   * ({@code Chunk.MAX_BYTES}); a receiver bounds each kind of value by its own limit.
+   */
+  int MAX_VALUE_BYTES = 16 << 20;
+  /** The most commit entries in one publish: 2,000 (what a peer sends at most by default). */
+  int MAX_COMMITS_PER_PUBLISH = 2_000;
+  /** The longest {@code hello.peer}, in UTF-8 bytes. */
+  int MAX_PEER_ID_BYTES = 255;
+  /** The most entries in {@code hello.credentials}. */
+  int MAX_CREDENTIALS = 16;
+  /** The longest credential name or value, in UTF-8 bytes. */
+  int MAX_CREDENTIAL_BYTES = 4096;
+  /**
+   * The longest {@code error.message}, in UTF-8 bytes; {@link ErrorReport} cuts a longer message
+   * it is given to {@link #MAX_ERROR_MESSAGE_CHARS} characters.
+   */
+  int MAX_ERROR_MESSAGE_BYTES = 4096;
+  /** The characters an {@link ErrorReport} keeps of its message: at most 4,096 UTF-8 bytes. */
+  int MAX_ERROR_MESSAGE_CHARS = MAX_ERROR_MESSAGE_BYTES / 3;
 
   /** The kinds of message, by their wire name. */
   enum Kind {
@@ -285,6 +306,8 @@ public sealed interface Message {
 
   /**
    * Reports a failure (wire kind {@code error}); the sender may close the connection after it.
+   * A message longer than {@link #MAX_ERROR_MESSAGE_CHARS} characters is cut to that length, so
+   * that it stays within {@link #MAX_ERROR_MESSAGE_BYTES} on the wire.
    *
    * @param id the message id
    * @param re the id of the message it answers, or 0 if none
@@ -296,6 +319,13 @@ public sealed interface Message {
     public ErrorReport {
       Objects.requireNonNull(code, "code");
       Objects.requireNonNull(message, "message");
+      if (message.length() > MAX_ERROR_MESSAGE_CHARS) {
+        int cut = MAX_ERROR_MESSAGE_CHARS - 3;
+        if (Character.isHighSurrogate(message.charAt(cut - 1))) {
+          cut--;
+        }
+        message = message.substring(0, cut) + "...";
+      }
     }
 
     @Override

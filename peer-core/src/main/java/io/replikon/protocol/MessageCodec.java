@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.BinaryNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
+import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
@@ -17,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,6 +34,7 @@ import java.util.Set;
  */
 public final class MessageCodec {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final String MALFORMED = "malformed message: ";
   private static final byte[] K_ID = FrameWriter.text("id");
   private static final byte[] K_RE = FrameWriter.text("re");
   private static final byte[] K_KIND = FrameWriter.text("kind");
@@ -260,7 +264,7 @@ public final class MessageCodec {
     }
     Message m = FrameReader.read(frame);
     if (m != null) {
-      return m;
+      return check(m);
     }
     byte[] bytes = new byte[frame.remaining()];
     frame.duplicate().get(bytes);
@@ -282,11 +286,11 @@ public final class MessageCodec {
   public static Message decodeVerified(ByteBuffer frame) {
     Message m = decode(frame);
     switch (m.kind()) {
-      case PUBLISH -> ((Message.Publish) m).values().forEach(MessageCodec::verify);
+      case PUBLISH -> ((Message.Publish) m).values().forEach(MessageCodec::verifyValue);
       case FETCH_REPLY -> {
         for (Message.Slice s : ((Message.FetchReply) m).slices()) {
           if (!s.isMissing() && s.offset() == 0 && s.bytes().length == s.total()) {
-            verify(s.hash(), s.bytes());
+            verifyValue(s.hash(), s.bytes());
           }
         }
       }
@@ -295,10 +299,34 @@ public final class MessageCodec {
     return m;
   }
 
-  private static void verify(Hash id, byte[] value) {
+  /**
+   * Checks a whole value as it arrives from a peer: that it hashes to its id, and that it is the
+   * canonical encoding of a commit value (a map, {@link Commit#decode}) or of a chunk (a list,
+   * {@link Chunk#checkEncoding}), so that no value has a second id and nothing but commits and
+   * chunks is stored. {@link #decodeVerified} calls it for every whole value of a frame; a
+   * receiver that puts a value together from slices calls it on the result.
+   *
+   * <p>Thread-safe; allocates nothing for a chunk, a decoded tree for a commit value (small).
+   *
+   * @throws ReplikonException {@code HASH_MISMATCH} for a value that does not hash to its id,
+   *     {@code MALFORMED_VALUE} for one that is neither a canonical commit value nor a canonical
+   *     chunk
+   */
+  public static void verifyValue(Hash id, byte[] value) {
     Hash actual = Hash.sha256(value);
     if (!actual.equals(id)) {
       throw new ReplikonException(Reason.HASH_MISMATCH, "value " + id + " hashes to " + actual);
+    }
+    int major = value.length == 0 ? -1 : (value[0] & 0xff) >>> 5;
+    try {
+      switch (major) {
+        case 5 -> Commit.decode(value);
+        case 4 -> Chunk.checkEncoding(value);
+        default -> throw new ReplikonException(Reason.MALFORMED_VALUE,
+            "neither a commit value (a map) nor a chunk (a list)");
+      }
+    } catch (ReplikonException e) {
+      throw malformed("value " + id + ": " + e.getMessage());
     }
   }
 
@@ -321,16 +349,22 @@ public final class MessageCodec {
     String kindName = text(m, "kind");
     Kind kind = Kind.fromWireName(kindName);
     if (kind == null) {
-      throw new ReplikonException(Reason.PROTOCOL, "unknown message kind '" + kindName + "'");
+      throw new ReplikonException(Reason.PROTOCOL, "unknown message kind '" + Printable.of(kindName) + "'");
     }
     long id = number(m, "id");
     try {
-      return switch (kind) {
-        case HELLO -> new Message.Hello(id, text(m, "peer"), (int) number(m, "version"),
+      if (kind != Kind.HELLO || m.path("version").asLong(0) == Message.PROTOCOL_VERSION) {
+        onlyFields(m, kind); // a hello of another version gets its version-mismatch answer
+      }
+      return check(switch (kind) {
+        case HELLO -> new Message.Hello(id, text(m, "peer"), version(m),
             role(text(m, "role")), credentials(m.get("credentials")));
         case SUBSCRIBE -> {
           List<Message.Interest> interests = new ArrayList<>();
           for (JsonNode n : list(m, "interests")) {
+            if (!n.isObject() || n.size() != 2) {
+              throw malformed("an interest is a map {address, heads}");
+            }
             interests.add(new Message.Interest(Address.fromValue(n.get("address")),
                 hashSet(n.get("heads"), "heads")));
           }
@@ -345,6 +379,10 @@ public final class MessageCodec {
         }
         case PUBLISH -> {
           List<Update.Entry> commits = new ArrayList<>();
+          JsonNode commitList = m.get("commits");
+          if (commitList != null && commitList.size() > Message.MAX_COMMITS_PER_PUBLISH) {
+            throw tooManyCommits(commitList.size());
+          }
           for (JsonNode pair : list(m, "commits")) {
             if (!pair.isArray() || pair.size() != 2) {
               throw malformed("a commit entry is [id, parents]");
@@ -368,7 +406,8 @@ public final class MessageCodec {
         case FETCH_REPLY -> {
           List<Message.Slice> slices = new ArrayList<>();
           for (JsonNode s : list(m, "slices")) {
-            if (!s.isArray() || s.size() != 4 || !s.get(1).canConvertToLong()
+            if (!s.isArray() || s.size() != 4 || !s.get(1).isIntegralNumber()
+                || !s.get(1).canConvertToLong() || !s.get(2).isIntegralNumber()
                 || !s.get(2).canConvertToLong() || !s.get(3).isBinary()) {
               throw malformed("a slice is [hash, offset, total, bytes]");
             }
@@ -381,15 +420,143 @@ public final class MessageCodec {
           }
           yield new Message.FetchReply(id, number(m, "re"), slices, last.asBoolean());
         }
-        case ERROR -> new Message.ErrorReport(id, number(m, "re"),
-            ErrorCode.fromWireName(text(m, "code")), text(m, "message"));
-      };
+        case ERROR -> {
+          String message = text(m, "message");
+          if (message.length() > Message.MAX_ERROR_MESSAGE_BYTES
+              || utf8Length(message) > Message.MAX_ERROR_MESSAGE_BYTES) {
+            throw malformed("field message is longer than " + Message.MAX_ERROR_MESSAGE_BYTES
+                + " bytes");
+          }
+          yield new Message.ErrorReport(id, number(m, "re"),
+              ErrorCode.fromWireName(text(m, "code")), message);
+        }
+      });
     } catch (ReplikonException e) {
-      if (e.reason() == Reason.MALFORMED_VALUE) {
+      if (e.reason() == Reason.MALFORMED_VALUE && !e.getMessage().startsWith(MALFORMED)) {
         throw malformed(kindName + ": " + e.getMessage());
       }
       throw e;
     }
+  }
+
+  /** The fields of each kind of message: no other may be present. */
+  private static final Map<Kind, Set<String>> FIELDS = Map.of(
+      Kind.HELLO, Set.of("kind", "id", "peer", "version", "role", "credentials"),
+      Kind.SUBSCRIBE, Set.of("kind", "id", "interests"),
+      Kind.SUBSCRIBE_ACK, Set.of("kind", "id", "re", "addresses"),
+      Kind.PUBLISH, Set.of("kind", "id", "address", "commits", "heads", "values"),
+      Kind.PUBLISH_ACK, Set.of("kind", "id", "re", "address", "heads"),
+      Kind.FETCH, Set.of("kind", "id", "hashes"),
+      Kind.FETCH_REPLY, Set.of("kind", "id", "re", "slices", "last"),
+      Kind.ERROR, Set.of("kind", "id", "re", "code", "message"));
+
+  private static void onlyFields(JsonNode m, Kind kind) {
+    Set<String> allowed = FIELDS.get(kind);
+    for (Iterator<String> names = m.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!allowed.contains(name)) {
+        throw malformed(kind.wireName() + " has no field '" + Printable.of(name) + "'");
+      }
+    }
+  }
+
+  /**
+   * Checks the bounds that a well-formed message must also keep, whichever way it was read:
+   * ids and {@code re} not negative, at most {@link Message#MAX_COMMITS_PER_PUBLISH} commits in a
+   * publish, a peer id and credentials within their caps, fetch-reply slices that describe a
+   * value of at most {@link Message#MAX_VALUE_BYTES} and lie inside it. Runs before the message
+   * reaches anyone who might allocate by what it declares.
+   */
+  static Message check(Message m) {
+    if (m.id() < 0) {
+      throw malformed(m.kind().wireName() + " has a negative id " + m.id());
+    }
+    switch (m.kind()) {
+      case HELLO -> {
+        Message.Hello h = (Message.Hello) m;
+        if (h.peer().length() > Message.MAX_PEER_ID_BYTES
+            || utf8Length(h.peer()) > Message.MAX_PEER_ID_BYTES) {
+          throw malformed("hello: peer id longer than " + Message.MAX_PEER_ID_BYTES + " bytes");
+        }
+        if (h.credentials().size() > Message.MAX_CREDENTIALS) {
+          throw malformed("hello: more than " + Message.MAX_CREDENTIALS + " credentials");
+        }
+        h.credentials().forEach((k, v) -> {
+          if (k.length() > Message.MAX_CREDENTIAL_BYTES || v.length() > Message.MAX_CREDENTIAL_BYTES
+              || utf8Length(k) > Message.MAX_CREDENTIAL_BYTES
+              || utf8Length(v) > Message.MAX_CREDENTIAL_BYTES) {
+            throw malformed("hello: a credential longer than " + Message.MAX_CREDENTIAL_BYTES
+                + " bytes");
+          }
+        });
+      }
+      case SUBSCRIBE_ACK -> notNegative(((Message.SubscribeAck) m).re(), "subscribe-ack");
+      case PUBLISH -> {
+        int n = ((Message.Publish) m).commits().size();
+        if (n > Message.MAX_COMMITS_PER_PUBLISH) {
+          throw tooManyCommits(n);
+        }
+      }
+      case PUBLISH_ACK -> notNegative(((Message.PublishAck) m).re(), "publish-ack");
+      case FETCH_REPLY -> {
+        Message.FetchReply r = (Message.FetchReply) m;
+        notNegative(r.re(), "fetch-reply");
+        for (Message.Slice s : r.slices()) {
+          checkSlice(s);
+        }
+      }
+      case ERROR -> notNegative(((Message.ErrorReport) m).re(), "error");
+      case SUBSCRIBE, FETCH -> { }
+    }
+    return m;
+  }
+
+  private static void checkSlice(Message.Slice s) {
+    long total = s.total();
+    int length = s.bytes().length;
+    if (total == -1) {
+      if (s.offset() != 0 || length != 0) {
+        throw malformed("fetch-reply: a missing value's slice has offset 0 and no bytes");
+      }
+      return;
+    }
+    if (total < 0 || total > Message.MAX_VALUE_BYTES) {
+      throw malformed("fetch-reply: a slice declares a value of " + total + " bytes (at most "
+          + Message.MAX_VALUE_BYTES + ", or -1 for a missing value)");
+    }
+    if (s.offset() < 0 || s.offset() > total - length) {
+      throw malformed("fetch-reply: a slice of " + length + " bytes at offset " + s.offset()
+          + " lies outside its value of " + total + " bytes");
+    }
+  }
+
+  private static void notNegative(long re, String kind) {
+    if (re < 0) {
+      throw malformed(kind + " has a negative re " + re);
+    }
+  }
+
+  private static ReplikonException tooManyCommits(int n) {
+    return malformed("publish: " + n + " commits, more than the " + Message.MAX_COMMITS_PER_PUBLISH
+        + " a publish may carry");
+  }
+
+  /** The UTF-8 length of {@code s}, without encoding it. */
+  private static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+    }
+    return n;
+  }
+
+  private static int version(JsonNode m) {
+    long v = number(m, "version");
+    if (v != (int) v) {
+      throw malformed("field version is out of range");
+    }
+    return (int) v;
   }
 
   private static ArrayNode hashes(Collection<Hash> hashes) {
@@ -441,7 +608,7 @@ public final class MessageCodec {
     return switch (name) {
       case "server" -> Message.Role.SERVER;
       case "client" -> Message.Role.CLIENT;
-      default -> throw malformed("unknown role '" + name + "'");
+      default -> throw malformed("unknown role '" + Printable.of(name) + "'");
     };
   }
 
@@ -455,7 +622,7 @@ public final class MessageCodec {
     Map<String, String> out = new HashMap<>();
     for (Map.Entry<String, JsonNode> e : node.properties()) {
       if (!e.getValue().isTextual()) {
-        throw malformed("credential " + e.getKey() + " is not a string");
+        throw malformed("credential " + Printable.of(e.getKey()) + " is not a string");
       }
       out.put(e.getKey(), e.getValue().asText());
     }
@@ -463,6 +630,6 @@ public final class MessageCodec {
   }
 
   private static ReplikonException malformed(String what) {
-    return new ReplikonException(Reason.MALFORMED_VALUE, "malformed message: " + what);
+    return new ReplikonException(Reason.MALFORMED_VALUE, MALFORMED + what);
   }
 }

@@ -2,7 +2,6 @@ package io.replikon.value;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.replikon.error.ReplikonException;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -128,24 +127,42 @@ public final class CanonicalCbor {
   /**
    * Returns whether {@code bytes} is the canonical encoding of a value: it decodes, and encoding
    * the result gives the same bytes. Returns false (rather than throwing) for malformed input.
+   * Checked in one pass without decoding (see {@link #requireCanonical}).
    */
   public static boolean isCanonical(byte[] bytes) {
     Objects.requireNonNull(bytes, "bytes");
-    JsonNode value;
     try {
-      value = decode(bytes);
+      CanonicalCheck.check(bytes, 0, bytes.length);
+      return true;
     } catch (ReplikonException e) {
       return false;
     }
-    CborEncoder encoder = acquire();
-    try {
-      encoder.write(value);
-      return Arrays.equals(bytes, 0, bytes.length, encoder.buffer(), 0, encoder.size());
-    } catch (RuntimeException e) {
-      throw failed(encoder, e);
-    } finally {
-      release(encoder);
-    }
+  }
+
+  /**
+   * Checks that {@code bytes} is the canonical encoding of a value (as {@link #isCanonical}), in
+   * one pass over the bytes that allocates nothing (about twice the cost of hashing them, a sixth of
+   * decoding and re-encoding). For every value
+   * whose id is its hash, so that a value has one id.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE}, saying what and at which
+   *     offset, if it is not
+   */
+  public static void requireCanonical(byte[] bytes) {
+    CanonicalCheck.check(Objects.requireNonNull(bytes, "bytes"), 0, bytes.length);
+  }
+
+  /**
+   * Checks the canonical encoding of the one data item that starts at {@code offset} and ends by
+   * {@code limit} (more may follow), as {@link #requireCanonical} does, and returns the offset
+   * just after it: for checking the items of a larger canonical encoding one after the other.
+   *
+   * @throws ReplikonException with reason {@code MALFORMED_VALUE} if it is not canonical
+   * @throws IndexOutOfBoundsException if the range is not inside {@code bytes}
+   */
+  public static int canonicalItemEnd(byte[] bytes, int offset, int limit) {
+    Objects.checkFromToIndex(offset, limit, Objects.requireNonNull(bytes, "bytes").length);
+    return CanonicalCheck.itemEnd(bytes, offset, limit);
   }
 
   private static CborEncoder acquire() {

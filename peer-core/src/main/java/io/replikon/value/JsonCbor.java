@@ -16,14 +16,21 @@ import java.util.Objects;
  * gives for the tree that Jackson's default {@code ObjectMapper.readTree} builds from the same
  * text: integers by value (any size; {@code -0} is 0), numbers with a fraction or an exponent as
  * the double {@link Double#parseDouble} gives, strings as UTF-8, objects with their keys in
- * canonical order.
+ * canonical order. (Where Jackson would make a number too large for a double, {@code 1e400},
+ * into Infinity, this refuses it.)
+ *
+ * <p><b>The one JSON to CBOR path.</b> Every way JSON becomes a value goes through this class:
+ * the collector's ingest, {@code replikon hash} and {@code replikon transact}. So the rules below
+ * are the rules of every path.
  *
  * <p><b>Strict input.</b> RFC 8259 JSON, one value with only whitespace around it (a UTF-8 byte
  * order mark may come first). Refused, with what is wrong and its line and column: anything that
  * is not JSON, trailing content, duplicate keys in one object (which a tree would silently
  * collapse), invalid UTF-8 (overlong forms, surrogates, above U+10FFFF), an escaped unpaired
  * surrogate (it has no UTF-8 form; the tree path refuses it too), numbers longer than 1,000
- * characters, and nesting deeper than 512 arrays and objects.
+ * characters, a number with a fraction or an exponent that is not a finite double
+ * ({@code 1e400}, {@code -1e400}; one that underflows, {@code 1e-400}, is 0.0 as in every JSON
+ * reader), and nesting deeper than 512 arrays and objects.
  *
  * <p>Design note. One pass over the input, writing into one growable array:
  *
@@ -946,8 +953,14 @@ public final class JsonCbor {
       append(CborEncoder.encodeInteger(
           new BigInteger(new String(b, s, i - s, StandardCharsets.ISO_8859_1))));
     } else {
-      pos += CborEncoder.putDouble(buf, pos,
-          Double.parseDouble(new String(b, s, i - s, StandardCharsets.ISO_8859_1)));
+      String text = new String(b, s, i - s, StandardCharsets.ISO_8859_1);
+      double d = Double.parseDouble(text);
+      if (Double.isInfinite(d)) {
+        // JSON has no infinity: a number that overflows a double is refused, not made Infinity.
+        throw invalidAt(s, "the number " + abbreviate(text) + " is not a finite 64-bit float "
+            + "(a number with a fraction or an exponent must be; an integer may be any size)");
+      }
+      pos += CborEncoder.putDouble(buf, pos, d);
     }
   }
 

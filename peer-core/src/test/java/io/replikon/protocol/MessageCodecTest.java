@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
+import io.replikon.cdvcs.Commit;
+import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
@@ -77,8 +80,8 @@ class MessageCodecTest {
 
   @Test
   void decodeVerified_valuesThatHashToTheirIds_areDelivered() {
-    byte[] one = bytes(5_000, 1);
-    byte[] two = bytes(300, 2);
+    byte[] one = chunk(5_000, 1);
+    byte[] two = new Commit(List.of(), List.of(Hash.sha256(one)), "alice", 1, A).encode();
     Message publish = new Message.Publish(1, A, List.of(new Update.Entry(Hash.sha256(one),
         List.of())), Set.of(Hash.sha256(one)), Map.of(Hash.sha256(one), one,
         Hash.sha256(two), two));
@@ -117,6 +120,12 @@ class MessageCodecTest {
         .isEqualTo(reply);
   }
 
+  /** The encoding of a chunk of about {@code n} bytes. */
+  static byte[] chunk(int n, int seed) {
+    return Chunk.split(List.of(new Transaction("add", JsonNodeFactory.instance.binaryNode(
+        bytes(n, seed))))).get(0).bytes();
+  }
+
   static byte[] bytes(int n, int seed) {
     byte[] b = new byte[n];
     new java.util.Random(seed).nextBytes(b);
@@ -129,7 +138,7 @@ class MessageCodecTest {
     List<Message> out = new java.util.ArrayList<>();
     int[] sizes = {0, 1, 23, 24, 255, 256, 2047, 2048, 65535, 65536, 1 << 20};
     long[] ids = {0, 1, 23, 24, 255, 256, 65535, 65536, 0xffffffffL, 0x100000000L,
-        Long.MAX_VALUE, -1, -25, Long.MIN_VALUE};
+        Long.MAX_VALUE};
     for (int i = 0; i < sizes.length; i++) {
       Map<Hash, byte[]> values = new java.util.LinkedHashMap<>();
       List<Update.Entry> commits = new java.util.ArrayList<>();
@@ -139,7 +148,9 @@ class MessageCodecTest {
         Hash h = Hash.sha256(v);
         values.put(h, v);
         commits.add(new Update.Entry(h, j == 0 ? List.of() : List.of(H1, H2)));
-        slices.add(new Message.Slice(h, r.nextInt(1 << 20), j == 1 ? -1 : v.length, v));
+        int offset = r.nextInt(1 << 20);
+        slices.add(j == 1 ? new Message.Slice(h, 0, -1, new byte[0])
+            : new Message.Slice(h, offset, offset + v.length, v));
       }
       long id = ids[i % ids.length];
       long re = ids[(i + 3) % ids.length];
@@ -258,16 +269,10 @@ class MessageCodecTest {
           () -> MessageCodec.decode(frame));
       Throwable buffer = org.assertj.core.api.Assertions.catchThrowable(
           () -> MessageCodec.decode(java.nio.ByteBuffer.wrap(frame)));
-      if (extra.equals("id")) {
-        assertThat(general).isInstanceOf(ReplikonException.class);
-        assertThat(buffer).isInstanceOf(ReplikonException.class)
-            .hasMessage(general.getMessage());
-      } else {
-        assertThat(general).isNull();
-        assertThat(buffer).isNull();
-        assertThat(MessageCodec.encodeTree(MessageCodec.decode(java.nio.ByteBuffer.wrap(frame))))
-            .isEqualTo(MessageCodec.encodeTree(MessageCodec.decode(frame)));
-      }
+      // an unknown field is refused as a duplicate is (docs/PROTOCOL.md: no other fields)
+      assertThat(general).isInstanceOf(ReplikonException.class);
+      assertThat(buffer).isInstanceOf(ReplikonException.class)
+          .hasMessage(general.getMessage());
     }
   }
 

@@ -85,9 +85,9 @@ class JsonCborTest {
           "-18446744073709551617", "123456789012345678", "1234567890123456789",
           "99999999999999999999999999999999999").get(random.nextInt(25)));
       case 2 -> out.append(List.of("0.0", "-0.0", "1.5", "1e2", "1E+2", "1e-2", "-1.5e-3",
-          "0.1", "1.0", "65504.0", "65505", "1e400", "-1e400", "4.9e-324", "1e-400",
+          "0.1", "1.0", "65504.0", "65505", "4.9e-324", "1e-400",
           "3.4028234663852886e38", "2.5e-8", "12345.6789e-3", "1.7976931348623157e308")
-          .get(random.nextInt(19)));
+          .get(random.nextInt(17)));
       case 3 -> out.append(List.of("true", "false", "null").get(random.nextInt(3)));
       case 4 -> {
         out.append('[').append(ws);
@@ -157,7 +157,7 @@ class JsonCborTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"0", "-0", "-1", "1e2", "-0.0", "1e400", "-1e400", "1e-400",
+  @ValueSource(strings = {"0", "-0", "-1", "1e2", "-0.0", "1e-400", "-1e-400",
       "18446744073709551616", "-18446744073709551617", "1234567890123456789012", "\"\"",
       "\"\\u0000\"", "\"\\ud83d\\ude00\"", "\"😀\"", "\"\\/\"", "[]", "{}", "[[[]]]",
       " \t\r\n{ \"b\" : 1 , \"a\" : [ 1 , 2 ] } \n", "{\"aa\":1,\"b\":2,\"a\":3,\"\":4}",
@@ -243,6 +243,25 @@ class JsonCborTest {
       assertThatThrownBy(() -> JsonCbor.encode(json, 0, json.length)).as(hex)
           .isInstanceOf(ReplikonException.class).hasMessageContaining("invalid");
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1e400", "-1e400", "1.8e308", "[0, 2E+999]", "{\"a\": -9.9e99999}"})
+  void encode_aNumberThatIsNotAFiniteDouble_isRefused_whereJacksonWouldMakeItInfinity(
+      String json) throws Exception {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    assertThat(viaTree(bytes)).as("the tree path would encode Infinity").isNotEmpty();
+    assertThatThrownBy(() -> JsonCbor.encode(bytes, 0, bytes.length))
+        .isInstanceOf(ReplikonException.class)
+        .hasMessageContaining("is not a finite 64-bit float").hasMessageContaining("column")
+        .matches(e -> ((ReplikonException) e).reason() == ReplikonException.Reason.INVALID_INPUT);
+  }
+
+  @Test
+  void encode_integersOfAnySize_andUnderflowingFloats_areStillAccepted() {
+    assertThat(direct("1" + "0".repeat(400))).hasSizeGreaterThan(160);
+    assertThat(HEX.formatHex(direct("1e-400"))).isEqualTo("f90000");
+    assertThat(HEX.formatHex(direct("1.7976931348623157e308"))).isEqualTo("fb7fefffffffffffff");
   }
 
   @Test

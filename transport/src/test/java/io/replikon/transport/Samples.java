@@ -1,12 +1,14 @@
 package io.replikon.transport;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Chunk;
+import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Kind;
 import io.replikon.value.Hash;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -17,8 +19,9 @@ import java.util.UUID;
 final class Samples {
   private static final Address ADDRESS =
       new Address("alice@example.org", UUID.fromString("6c8f3f0e-6a3e-4bde-9d62-3f0d4c1a2b3c"));
-  private static final byte[] V1 = "one".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] V2 = "two".getBytes(StandardCharsets.UTF_8);
+  /** Values are chunks (or commit values) in canonical CBOR: the transport checks that too. */
+  private static final byte[] V1 = chunk("one");
+  private static final byte[] V2 = chunk("two");
   /** Ids of V1 and V2: values travel under their hashes (the transport checks them). */
   static final Hash H1 = Hash.sha256(V1);
   static final Hash H2 = Hash.sha256(V2);
@@ -49,11 +52,20 @@ final class Samples {
     return new Message.Fetch(id, List.of(H1));
   }
 
-  /** Returns a fetch reply carrying {@code bytes} random bytes. */
+  private static byte[] chunk(String fn) {
+    return Chunk.split(List.of(new Transaction(fn, JsonNodeFactory.instance.numberNode(1))))
+        .get(0).bytes();
+  }
+
+  /**
+   * Returns a fetch reply carrying {@code bytes} random bytes: the first slice of a larger value
+   * (a whole value would have to be a canonical chunk or commit value).
+   */
   static Message bulky(long id, int bytes, Random random) {
     byte[] b = new byte[bytes];
     random.nextBytes(b);
-    return new Message.FetchReply(id, 0, List.of(new Message.Slice(Hash.sha256(b), 0, bytes, b)),
+    long total = Math.min(bytes + 1L, Math.max(bytes, Message.MAX_VALUE_BYTES));
+    return new Message.FetchReply(id, 0, List.of(new Message.Slice(Hash.sha256(b), 0, total, b)),
         false);
   }
 }
