@@ -86,6 +86,7 @@ public record EngineConfig(String peerId, Message.Role role, int maxUnackedPubli
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
     Objects.requireNonNull(limits, "limits");
     if (maxUnackedPublishes < 1 || maxQueuedPublishes < 1 || maxCommitsPerPublish < 1
+        || maxCommitsPerPublish > Message.MAX_COMMITS_PER_PUBLISH
         || maxInlineBytes < 0 || maxInlineBytes > Message.MAX_FRAME_BYTES / 2) {
       throw new IllegalArgumentException("limits out of range: " + maxUnackedPublishes + ", "
           + maxQueuedPublishes + ", " + maxCommitsPerPublish + ", " + maxInlineBytes);

@@ -9,6 +9,7 @@ import io.replikon.cdvcs.CommitWalk;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
+import io.replikon.protocol.MessageCodec;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Printable;
 import io.replikon.storage.Batch;
@@ -1400,11 +1401,10 @@ public final class PeerEngine {
      */
     void keep(Hash hash, byte[] bytes, boolean verified) {
       if (!verified) {
-        Hash actual = Hash.sha256(bytes);
-        if (!actual.equals(hash)) {
-          throw new ReplikonException(ReplikonException.Reason.HASH_MISMATCH,
-              "fetched value " + hash + " hashes to " + actual);
-        }
+        // Its hash, and that it is the canonical encoding of a commit value or a chunk: the same
+        // check the transport makes on whole values (a value put together from slices, or from a
+        // link that does not verify, comes here).
+        MessageCodec.verifyValue(hash, bytes);
       }
       values.put(hash, bytes);
     }

@@ -227,6 +227,39 @@ class PeerEngineTest {
   }
 
   @Test
+  void publish_ofAChunkInANonCanonicalEncoding_putTogetherFromSlices_isRefused() {
+    hello();
+    byte[] canonical = history().get(1).chunkValues().values().iterator().next();
+    int ai = canonical[0] & 0x1f; // a list head; the same items under an indefinite-length head
+    int head = 1 + (ai < 24 ? 0 : 1 << (ai - 24));
+    byte[] other = new byte[canonical.length - head + 2];
+    other[0] = (byte) 0x9f;
+    System.arraycopy(canonical, head, other, 1, canonical.length - head);
+    other[other.length - 1] = (byte) 0xff;
+    Hash chunk = Hash.sha256(other);
+    Update root = Cdvcs.create(ADDRESS, "alice", 1);
+    Commit commit = new Commit(List.of(root.lastCommit()), List.of(chunk), "alice", 2, ADDRESS);
+    byte[] value = commit.encode();
+    Hash id = Hash.sha256(value);
+    List<Update.Entry> entries = new ArrayList<>(root.commits());
+    entries.add(new Update.Entry(id, List.of(root.lastCommit())));
+    Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
+    values.put(id, value);
+    engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    assertThat(fetch.hashes()).containsExactly(chunk);
+    int half = other.length / 2;
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, 0, other.length, java.util.Arrays.copyOf(other, half))), false));
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(chunk, half, other.length,
+            java.util.Arrays.copyOfRange(other, half, other.length))), true));
+    assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
+    assertThat(link.closedWith.message()).contains(chunk.shortHex());
+    assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  @Test
   void publish_whoseValuesTheSenderDoesNotServe_closesTheLink() {
     hello();
     List<Update> h = history();
@@ -691,8 +724,13 @@ class PeerEngineTest {
   @Test
   void publishes_holdingMoreInlineBytesThanTheLinkMay_closeIt() {
     hello();
-    byte[] junk = new byte[(4 << 20) - 4_096];
-    new java.util.Random(1).nextBytes(junk);
+    // A valid chunk of almost 1 MiB ([["t", "xx...x"]]), which no commit of the publish names.
+    int length = (1 << 20) - 4_096;
+    byte[] junk = new byte[length + 9];
+    byte[] head = {(byte) 0x81, (byte) 0x82, 0x61, 't', 0x7a,
+        (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
+    System.arraycopy(head, 0, junk, 0, head.length);
+    java.util.Arrays.fill(junk, head.length, junk.length, (byte) 'x');
     Hash junkHash = Hash.sha256(junk);
     int perLink = (int) (PeerEngine.MAX_HELD_BYTES_PER_LINK / junk.length);
     for (int i = 0; i <= perLink && !link.closed; i++) {
