@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -343,8 +342,6 @@ class HttpIngestTest {
     assertThat(post("/events", "{\"id\":1e400}", null).statusCode()).isEqualTo(400);
   }
 
-  @Disabled("needs JsonCbor to refuse numbers that are not finite doubles (the protocol branch of"
-      + " issue 11); enable once merged")
   @Test
   void numbersThatAreNotFiniteDoubles_areRefusedWith400_andSkippedAsLines() throws Exception {
     HttpResponse<String> r = post("/events", "{\"id\":1,\"x\":1e400}", null);
