@@ -10,8 +10,8 @@ import ch.qos.logback.core.read.ListAppender;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Chunk;
 import io.replikon.client.PeerConfig;
-import io.replikon.collector.testkit.RecordingFileChannel;
 import io.replikon.error.ReplikonException;
+import io.replikon.storage.testkit.RecordingFileChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -186,21 +186,24 @@ class JournalDamageTest {
   @Test
   void append_isForcedBeforeItIsAcknowledged_soACrashAtTheAcknowledgementKeepsItAndItsKey()
       throws IOException {
-    RecordingFileChannel.Disk disk = new RecordingFileChannel.Disk();
+    RecordingFileChannel.Journal disk = new RecordingFileChannel.Journal();
     Path crash = dir.resolve("crash");
-    try (Journal j = Journal.open(dir.resolve("journal"), 0, new KeyWindow(100), e -> { },
-        r -> { }, false, disk::open)) {
+    Path journalDir = dir.resolve("journal");
+    try (Journal j = Journal.open(journalDir, 0, new KeyWindow(100), e -> { },
+        r -> { }, false, (file, options) -> disk.open(file, options))) {
       j.append(event(0), new byte[0], KeyWindow.hash("first")).join();
       j.append(event(1), new byte[0], KeyWindow.hash("second")).thenRun(() -> {
         disk.mark("ack");
         try {
-          disk.crashImage(crash); // the power fails as the client hears "accepted"
+          // the power fails as the client hears "accepted" (the journal forces its directory
+          // by itself, unseen: names are taken as they are)
+          disk.crashNowTrustingNames(journalDir, crash);
         } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
       }).join();
     }
-    List<String> ops = disk.operations();
+    List<String> ops = disk.events().stream().map(RecordingFileChannel.Event::describe).toList();
     List<String> beforeAck = ops.subList(0, ops.indexOf("ack"));
     String segment = "00000000000000000001.log";
     assertThat(beforeAck.lastIndexOf("force " + segment))

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
-import io.replikon.client.realize.testkit.CrashDisk;
-import io.replikon.client.realize.testkit.CrashDisk.Event;
-import io.replikon.client.realize.testkit.CrashDisk.Kind;
+import io.replikon.storage.testkit.RecordingFileChannel;
+import io.replikon.storage.testkit.RecordingFileChannel.Event;
+import io.replikon.storage.testkit.RecordingFileChannel.Journal;
 import io.replikon.value.Hash;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -35,7 +35,7 @@ class JsonLinesSinkTest {
 
   @TempDir Path dir;
 
-  static FileOpener on(CrashDisk disk) {
+  static FileOpener on(Journal disk) {
     return new FileOpener() {
       @Override
       public FileChannel open(Path path, OpenOption... options) throws IOException {
@@ -67,7 +67,7 @@ class JsonLinesSinkTest {
    * Runs three batches (commit 1 whole; commit 2 cut after 2; its last 2) and returns the number
    * of events after each batch's commit returned.
    */
-  List<Integer> threeBatches(CrashDisk disk, Path file) {
+  List<Integer> threeBatches(Journal disk, Path file) {
     List<Integer> committed = new ArrayList<>();
     try (JsonLinesSink sink = JsonLinesSink.open(file, on(disk))) {
       int[][] batches = {{0, 3}, {0, 2}, {2, 4}};
@@ -90,22 +90,21 @@ class JsonLinesSinkTest {
   @Test
   void commit_forcesTheLines_thenWritesForcesRenamesTheSidecar_thenForcesTheDirectory()
       throws Exception {
-    CrashDisk disk = new CrashDisk();
+    Journal disk = new RecordingFileChannel.Journal();
     Path file = dir.resolve("ops.jsonl");
     threeBatches(disk, file);
     List<Event> events = disk.events();
     List<String> order = new ArrayList<>();
     for (Event e : events) {
-      String name = e.name().equals(dir.getFileName().toString()) ? "dir" : e.name();
-      order.add(e.kind() + " " + name);
+      order.add(e.describe().replace(" " + dir.getFileName(), " dir"));
     }
     // What one batch's commit does, in order, after the lines are written:
-    List<String> commit = List.of("FORCE ops.jsonl", "OPEN ops.jsonl.applied.tmp",
-        "WRITE ops.jsonl.applied.tmp", "FORCE ops.jsonl.applied.tmp",
-        "RENAME ops.jsonl.applied.tmp", "FORCE dir");
-    int at = order.indexOf("OPEN ops.jsonl"); // after the sink's first, empty sidecar
+    List<String> commit = List.of("force ops.jsonl", "open ops.jsonl.applied.tmp",
+        "write ops.jsonl.applied.tmp", "force ops.jsonl.applied.tmp",
+        "rename ops.jsonl.applied.tmp to ops.jsonl.applied", "force dir");
+    int at = order.indexOf("open ops.jsonl"); // after the sink's first, empty sidecar
     for (int b = 0; b < 3; b++) {
-      int write = order.subList(at, order.size()).indexOf("WRITE ops.jsonl") + at;
+      int write = order.subList(at, order.size()).indexOf("write ops.jsonl") + at;
       assertThat(write).as("batch %d writes its lines: %s", b, order).isGreaterThanOrEqualTo(at);
       assertThat(order.subList(write + 1, write + 1 + commit.size()))
           .as("batch %d: %s", b, order).containsExactlyElementsOf(commit);
@@ -117,7 +116,7 @@ class JsonLinesSinkTest {
   @Test
   void crashAtAnyMoment_leavesALogAndTheLinesItCovers_andKeepsEveryReturnedCommit()
       throws Exception {
-    CrashDisk disk = new CrashDisk();
+    Journal disk = new RecordingFileChannel.Journal();
     Path file = dir.resolve("ops.jsonl");
     List<Integer> committed = threeBatches(disk, file);
     List<String> all = Files.readAllLines(file);
