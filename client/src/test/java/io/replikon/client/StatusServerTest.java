@@ -93,9 +93,17 @@ class StatusServerTest {
         # HELP replikon_fetched_bytes_total Bytes received in fetch replies.
         # TYPE replikon_fetched_bytes_total counter
         replikon_fetched_bytes_total 0
-        # HELP replikon_refusals_total Connections closed for bad input.
+        # HELP replikon_refusals_total Connections closed for bad input or for passing a limit.
         # TYPE replikon_refusals_total counter
         replikon_refusals_total 0
+        # HELP replikon_internal_errors_total Failures of this peer on a connection's messages \
+        (that connection closed).
+        # TYPE replikon_internal_errors_total counter
+        replikon_internal_errors_total 0
+        # HELP replikon_store_failures_total Store writes or reads that failed on what a peer \
+        sent or asked for (answered internal).
+        # TYPE replikon_store_failures_total counter
+        replikon_store_failures_total 0
         # HELP replikon_cdvcs_commits Commits held per CDVCS.
         # TYPE replikon_cdvcs_commits gauge
         # HELP replikon_cdvcs_heads Heads per CDVCS (more than one: a conflict).
