@@ -215,13 +215,7 @@ class PeerEngineTest {
     Hash chunk = fetch.hashes().get(0);
     byte[] forged = h.get(1).chunkValues().get(chunk).clone();
     forged[forged.length - 1] ^= 1;
-    int half = forged.length / 2;
-    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
-        new Message.Slice(chunk, 0, forged.length, java.util.Arrays.copyOf(forged, half))),
-        false));
-    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
-        new Message.Slice(chunk, half, forged.length,
-            java.util.Arrays.copyOfRange(forged, half, forged.length))), true));
+    answerInTwoSlices(fetch, chunk, forged);
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.HASH_MISMATCH);
     assertThat(store.summary(ADDRESS)).isEmpty();
   }
@@ -248,15 +242,20 @@ class PeerEngineTest {
     engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
     Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
     assertThat(fetch.hashes()).containsExactly(chunk);
-    int half = other.length / 2;
-    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
-        new Message.Slice(chunk, 0, other.length, java.util.Arrays.copyOf(other, half))), false));
-    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
-        new Message.Slice(chunk, half, other.length,
-            java.util.Arrays.copyOfRange(other, half, other.length))), true));
+    answerInTwoSlices(fetch, chunk, other);
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
     assertThat(link.closedWith.message()).contains(chunk.shortHex());
     assertThat(store.summary(ADDRESS)).isEmpty();
+  }
+
+  /** Answers {@code fetch} with {@code bytes} as the value of {@code hash}, in two slices. */
+  private void answerInTwoSlices(Message.Fetch fetch, Hash hash, byte[] bytes) {
+    int half = bytes.length / 2;
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(hash, 0, bytes.length, java.util.Arrays.copyOf(bytes, half))), false));
+    engine.received(link, new Message.FetchReply(++ids, fetch.id(), List.of(
+        new Message.Slice(hash, half, bytes.length,
+            java.util.Arrays.copyOfRange(bytes, half, bytes.length))), true));
   }
 
   @Test
