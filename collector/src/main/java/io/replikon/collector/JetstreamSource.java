@@ -358,7 +358,7 @@ final class JetstreamSource implements Source {
       LOG.warn("skipping commit event {} with an unknown operation '{}'", timeUs, operation);
       return OptionalLong.of(timeUs);
     }
-    SourceSupport.encode(fn, event, "event " + timeUs).ifPresent(group::add);
+    SourceSupport.encode(fn, text, "event " + timeUs).ifPresent(group::add);
     return OptionalLong.of(timeUs);
   }
 

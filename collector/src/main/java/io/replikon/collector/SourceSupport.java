@@ -1,11 +1,10 @@
 package io.replikon.collector;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.replikon.cdvcs.Chunk;
-import io.replikon.cdvcs.Transaction;
 import io.replikon.error.ReplikonException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -41,15 +40,19 @@ final class SourceSupport {
   private SourceSupport() {}
 
   /**
-   * Encodes {@code [fn, params]} with {@link Chunk#encode}, or logs why it cannot be committed and
-   * returns empty: the value is not a value of the data model (a string with an unpaired
-   * surrogate), or its encoding does not fit in a chunk.
+   * Encodes {@code [fn, params]} for the JSON text {@code json} through the one JSON-to-CBOR path
+   * ({@link #encodedJson}), or logs why it cannot be committed and returns empty: the text is not
+   * a value of the data model (a number that is not a finite double, an unpaired surrogate,
+   * duplicate keys), its encoding does not fit in a chunk, or it is an {@code add-tweet} without
+   * an id. The sources that parse a message to route it still encode its text, not their tree, so
+   * every source follows the same rules.
    *
    * @param what names the event in the log line (a status id, a time_us)
    */
-  static Optional<byte[]> encode(String fn, JsonNode params, String what) {
+  static Optional<byte[]> encode(String fn, String json, String what) {
     try {
-      return Optional.of(encoded(fn, params));
+      byte[] utf8 = json.getBytes(StandardCharsets.UTF_8);
+      return Optional.of(encodedJson(fn, utf8, 0, utf8.length));
     } catch (ReplikonException e) {
       LOG.warn("skipping {} ({}): {}", what, fn, e.getMessage());
       return Optional.empty();
@@ -57,19 +60,9 @@ final class SourceSupport {
   }
 
   /**
-   * Encodes {@code [fn, value]} with {@link Chunk#encode}.
-   *
-   * @throws ReplikonException {@code INVALID_INPUT} if it does not fit in a chunk, or the value
-   *     is not one of the data model
-   */
-  static byte[] encoded(String fn, JsonNode value) {
-    return fitting(Chunk.encode(new Transaction(fn, value)));
-  }
-
-  /**
    * Encodes {@code [fn, value]} for the JSON text {@code json[offset, offset + length)}, straight
-   * from the text ({@link Chunk#encodeJson}): the bytes {@link #encoded(String, JsonNode)} gives
-   * for its tree.
+   * from the text ({@link Chunk#encodeJson}): the bytes {@code Chunk.encode} gives for the parsed
+   * tree.
    *
    * @throws ReplikonException {@code INVALID_INPUT} naming what is wrong and where: not one JSON
    *     value, duplicate keys, a number that is not a finite double, too large for a chunk, or

@@ -249,7 +249,7 @@ final class TwitterSource implements Source {
           || !message.hasNonNull("text")) {
         return; // keep-alive, notice (logged by the callbacks below) or another event
       }
-      SourceSupport.encode(FN, message, "status " + message.path("id"))
+      SourceSupport.encode(FN, rawJson, "status " + message.path("id"))
           .ifPresent(tx -> queue.add(new Tweet(tx)));
     }
 

@@ -153,6 +153,18 @@ class TwitterSourceTest {
   }
 
   @Test
+  void run_statusWithANumberThatIsNotAFiniteDouble_isSkipped_theNextIsCommitted() throws Exception {
+    String infinite = "{\"id\":6,\"text\":\"too big\",\"score\":1e400}";
+    String next = TwitterLines.status(7, "bob", "after it");
+    start(server.baseUrl(), "crdt");
+    server.send(infinite, next);
+
+    await().until(() -> intake.transactionCount() == 1);
+
+    assertThat(intake.encodedTransactions()).containsExactly(tweet(next));
+  }
+
+  @Test
   void run_serverDropsConnection_reconnectsAndReadsMore() throws Exception {
     start(server.baseUrl(), "crdt");
     server.send(TwitterLines.status(1, "a", "one"), TwitterLines.status(2, "a", "two"));
