@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -60,7 +61,19 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
   private int coalescedPings;
   private ChannelHandlerContext context;
 
+  /**
+   * The user-defined writability bit this budget owns (Netty keeps bits 1 to 31 for users): the
+   * channel is unwritable while the bytes counted here, which include messages still waiting for
+   * the event loop, are at or over the high water mark, and writable again below the low one. So
+   * a peer that sends only while {@link Connection#isWritable} sees what it has queued from its
+   * own thread, not only what Netty's outbound buffer holds, and a burst of sends cannot pass the
+   * budget and close a connection that reads.
+   */
+  private static final int WRITABILITY_BIT = 1;
+
   private final long limit;
+  private final long unwritableAt = NettyPeerServer.WATER_MARK.high();
+  private final long writableBelow = NettyPeerServer.WATER_MARK.low();
   private final AtomicLong pending = new AtomicLong();
   private final AtomicLong peak = new AtomicLong();
   private final AtomicBoolean exceeded = new AtomicBoolean();
@@ -105,6 +118,9 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
       }
       if (pending.compareAndSet(now, next)) {
         peak.accumulateAndGet(next, Math::max);
+        if (now < unwritableAt && next >= unwritableAt) {
+          updateWritabilitySoon();
+        }
         return true;
       }
     }
@@ -113,7 +129,43 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
 
   /** Stops counting {@code bytes} counted by {@link #tryReserve}. */
   void release(long bytes) {
-    pending.addAndGet(-bytes);
+    long after = pending.addAndGet(-bytes);
+    if (after < writableBelow && after + bytes >= writableBelow) {
+      updateWritabilitySoon();
+    }
+  }
+
+  /**
+   * Sets the writability bit from the count as it is when the event loop gets to it (so crossings
+   * seen in any order on any thread end in the right state), firing Netty's writability event.
+   */
+  private void updateWritabilitySoon() {
+    Channel ch = channel;
+    if (ch == null) {
+      return;
+    }
+    if (ch.eventLoop().inEventLoop()) {
+      updateWritability(ch);
+    } else {
+      try {
+        ch.eventLoop().execute(() -> updateWritability(ch));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // the channel is closing: nothing waits for it to become writable
+      }
+    }
+  }
+
+  private void updateWritability(Channel ch) {
+    ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+    if (out == null) {
+      return;
+    }
+    long now = pending.get();
+    if (now >= unwritableAt) {
+      out.setUserDefinedWritability(WRITABILITY_BIT, false);
+    } else if (now < writableBelow) {
+      out.setUserDefinedWritability(WRITABILITY_BIT, true);
+    }
   }
 
   private void markExceeded(String reason) {
