@@ -569,9 +569,10 @@ public final class PeerEngine {
   }
 
   private void onPublishAck(LinkState l, Message.PublishAck ack) {
-    if (l.sentPublishes.remove(ack.re()) != null) {
-      l.unacked--;
+    if (l.sentPublishes.remove(ack.re()) == null) {
+      return; // not an answer to a publish of ours on this link: nothing to learn from it
     }
+    l.unacked--;
     l.known.computeIfAbsent(ack.address(), k -> new LinkedHashSet<>()).addAll(ack.heads());
     l.confirmed.put(ack.address(), Set.copyOf(ack.heads()));
     Retry r = l.retries.get(ack.address());
@@ -601,7 +602,12 @@ public final class PeerEngine {
       }
       l.claimed.add(address);
     }
-    long bytes = 0;
+    // What it holds: its values, and about 48 bytes a hash for its heads, commits and parents.
+    long hashes = publish.heads().size();
+    for (Update.Entry e : publish.commits()) {
+      hashes += 1 + e.parents().size();
+    }
+    long bytes = 48 * hashes;
     for (byte[] v : publish.values().values()) {
       bytes += v.length;
     }

@@ -41,6 +41,13 @@ public sealed interface Message {
   int MAX_VALUE_BYTES = 16 << 20;
   /** The most commit entries in one publish: 2,000 (what a peer sends at most by default). */
   int MAX_COMMITS_PER_PUBLISH = 2_000;
+  /**
+   * The most hashes in one list of heads (a subscribe interest's, a publish's, a publish-ack's)
+   * and the most parents of one commit entry: 1,024. A CDVCS with more heads than this would need
+   * more concurrent writers than any deployment has; the bound keeps what a peer holds per
+   * message proportional to what it can use, not to the frame size.
+   */
+  int MAX_HEADS = 1_024;
   /** The longest {@code hello.peer}, in UTF-8 bytes. */
   int MAX_PEER_ID_BYTES = 255;
   /** The most entries in {@code hello.credentials}. */

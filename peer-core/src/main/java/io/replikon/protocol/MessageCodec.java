@@ -463,7 +463,7 @@ public final class MessageCodec {
   /**
    * Checks the bounds that a well-formed message must also keep, whichever way it was read:
    * ids and {@code re} not negative, at most {@link Message#MAX_COMMITS_PER_PUBLISH} commits in a
-   * publish, a peer id and credentials within their caps, fetch-reply slices that describe a
+   * publish, at most {@link Message#MAX_HEADS} heads in a list and parents in a commit entry, a peer id and credentials within their caps, fetch-reply slices that describe a
    * value of at most {@link Message#MAX_VALUE_BYTES} and lie inside it. Runs before the message
    * reaches anyone who might allocate by what it declares.
    */
@@ -492,12 +492,26 @@ public final class MessageCodec {
       }
       case SUBSCRIBE_ACK -> notNegative(((Message.SubscribeAck) m).re(), "subscribe-ack");
       case PUBLISH -> {
-        int n = ((Message.Publish) m).commits().size();
+        Message.Publish p = (Message.Publish) m;
+        int n = p.commits().size();
         if (n > Message.MAX_COMMITS_PER_PUBLISH) {
           throw tooManyCommits(n);
         }
+        heads(p.heads().size(), "publish");
+        for (Update.Entry e : p.commits()) {
+          heads(e.parents().size(), "publish: a commit's parents");
+        }
       }
-      case PUBLISH_ACK -> notNegative(((Message.PublishAck) m).re(), "publish-ack");
+      case PUBLISH_ACK -> {
+        Message.PublishAck a = (Message.PublishAck) m;
+        notNegative(a.re(), "publish-ack");
+        heads(a.heads().size(), "publish-ack");
+      }
+      case SUBSCRIBE -> {
+        for (Message.Interest i : ((Message.Subscribe) m).interests()) {
+          heads(i.heads().size(), "subscribe: an interest");
+        }
+      }
       case FETCH_REPLY -> {
         Message.FetchReply r = (Message.FetchReply) m;
         notNegative(r.re(), "fetch-reply");
@@ -506,7 +520,7 @@ public final class MessageCodec {
         }
       }
       case ERROR -> notNegative(((Message.ErrorReport) m).re(), "error");
-      case SUBSCRIBE, FETCH -> { }
+      case FETCH -> { }
     }
     return m;
   }
@@ -527,6 +541,13 @@ public final class MessageCodec {
     if (s.offset() < 0 || s.offset() > total - length) {
       throw malformed("fetch-reply: a slice of " + length + " bytes at offset " + s.offset()
           + " lies outside its value of " + total + " bytes");
+    }
+  }
+
+  private static void heads(int n, String where) {
+    if (n > Message.MAX_HEADS) {
+      throw malformed(where + " lists " + n + " heads, more than the " + Message.MAX_HEADS
+          + " a list may hold");
     }
   }
 

@@ -168,6 +168,25 @@ class MessageValidationTest {
   }
 
   @Test
+  void decode_listsOfMoreHeadsOrParentsThanTheLimit_areRefusedInEveryMessageThatHasThem() {
+    Set<Hash> many = new java.util.LinkedHashSet<>();
+    for (int i = 0; i <= Message.MAX_HEADS; i++) {
+      many.add(Hash.sha256(new byte[] {(byte) i, (byte) (i >> 8)}));
+    }
+    String more = (Message.MAX_HEADS + 1) + " heads";
+    assertRefused(MessageCodec.encode(new Message.Subscribe(1,
+        List.of(new Message.Interest(A, many)))), more);
+    assertRefused(MessageCodec.encode(new Message.PublishAck(1, 0, A, many)), more);
+    assertRefused(MessageCodec.encode(new Message.Publish(1, A, List.of(), many, Map.of())),
+        more);
+    assertRefused(MessageCodec.encode(new Message.Publish(1, A,
+        List.of(new Update.Entry(H1, List.copyOf(many))), Set.of(H1), Map.of())), more);
+    Set<Hash> atTheLimit = Set.copyOf(List.copyOf(many).subList(0, Message.MAX_HEADS));
+    assertThat(MessageCodec.decode(ByteBuffer.wrap(MessageCodec.encode(
+        new Message.PublishAck(1, 0, A, atTheLimit))))).isNotNull();
+  }
+
+  @Test
   void decode_anOverLongPeerIdOrCredential_isRefused() {
     String longId = "p".repeat(Message.MAX_PEER_ID_BYTES + 1);
     assertRefused(MessageCodec.encode(new Message.Hello(1, longId, 1, Message.Role.CLIENT,
