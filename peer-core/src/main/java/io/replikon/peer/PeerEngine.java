@@ -804,8 +804,31 @@ public final class PeerEngine {
       try {
         start(a, p);
       } catch (ReplikonException e) {
-        fail(a, p, e);
+        try {
+          fail(a, p, e);
+        } catch (RuntimeException | Error other) {
+          abandon(a, p, other);
+        }
+      } catch (RuntimeException | Error e) {
+        abandon(a, p, e);
       }
+    }
+  }
+
+  /**
+   * Ends a queued publish that this peer failed on while starting it: it may belong to another
+   * link than the one whose message is being handled (so the caller's own containment would
+   * close the wrong link), and left active it would block its address for good. The link it came
+   * from is closed with {@code internal}; the address goes on with the next publish.
+   */
+  private void abandon(AddressState a, Inbound p, Throwable e) {
+    if (a.active == p) {
+      a.active = null;
+    }
+    p.release();
+    if (links.containsKey(p.from.link.id())) {
+      refuse(p.from, ErrorCode.INTERNAL, "this peer failed on the publish of " + a.address
+          + ": " + e);
     }
   }
 
