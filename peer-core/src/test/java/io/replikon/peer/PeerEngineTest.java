@@ -259,6 +259,54 @@ class PeerEngineTest {
   }
 
   @Test
+  void failure_startingAnotherLinksQueuedPublish_closesThatLink_andFreesTheAddress() {
+    hello();
+    List<Update> h = history();
+    RecordingLink broken = new RecordingLink() {
+      @Override
+      public long id() {
+        return 2;
+      }
+
+      @Override
+      public void send(Message message) {
+        if (message.kind() == Message.Kind.FETCH) {
+          throw new IllegalStateException("simulated: a bug while asking this link for values");
+        }
+        super.send(message);
+      }
+    };
+    engine.opened(broken);
+    engine.received(broken, new Message.Hello(++ids, "broken", 1, Role.CLIENT, Map.of()));
+    Cdvcs theirs = Cdvcs.empty(ADDRESS);
+    h.forEach(theirs::apply);
+    Update next = theirs.transact(List.of(tx("d")), "alice", 3);
+    engine.received(link, publishWithoutChunks(h)); // active: waits for its chunk
+    Message.Publish longer = publishWithoutChunks(h);
+    List<Update.Entry> entries = new ArrayList<>(longer.commits());
+    entries.addAll(next.commits());
+    Map<Hash, byte[]> commitValues = new HashMap<>(longer.values());
+    commitValues.putAll(next.commitValues());
+    engine.received(broken, new Message.Publish(++ids, ADDRESS, entries,
+        Set.of(next.lastCommit()), commitValues)); // queued; will need the new commit's chunk
+    Message.Fetch fetch = link.<Message.Fetch>of(Message.Kind.FETCH).get(0);
+    Hash chunk = fetch.hashes().get(0);
+
+    // The first publish ends here, and the broken link's publish starts (and fails) in its wake.
+    answerInTwoSlices(fetch, chunk, h.get(1).chunkValues().get(chunk));
+
+    assertThat(broken.closedWith.code()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(link.closed).isFalse();
+    assertThat(store.summary(ADDRESS).orElseThrow().commitCount()).isEqualTo(2);
+    Map<Hash, byte[]> values = new HashMap<>(next.commitValues());
+    values.putAll(next.chunkValues());
+    engine.received(link, new Message.Publish(++ids, ADDRESS, next.commits(),
+        Set.of(next.lastCommit()), values));
+    assertThat(store.summary(ADDRESS).orElseThrow().commitCount())
+        .as("the address takes publishes again").isEqualTo(3);
+  }
+
+  @Test
   void publish_whoseValuesTheSenderDoesNotServe_closesTheLink() {
     hello();
     List<Update> h = history();
