@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -153,7 +154,7 @@ public final class HttpIngest implements Source {
   void initPipeline(ChannelPipeline pipeline) {
     pipeline.addLast(new HttpServerCodec(MAX_INITIAL_LINE, HttpIngestConfig.MAX_HEADER_BYTES,
             8192),
-        new RequestDeadline(config.readTimeout().toNanos()),
+        new RequestDeadline(config.readTimeout().toNanos()), new HeadCheck(),
         new Aggregator(config.maxBodyBytes()), new Handler());
   }
 
@@ -280,6 +281,70 @@ public final class HttpIngest implements Source {
     }
   }
 
+  private static final String CONTENT_TYPES = "POST /events takes Content-Type application/json"
+      + " or application/x-ndjson (UTF-8)";
+
+  /** The 401 answer to a request without the configured bearer token; empty if it may go on. */
+  private Optional<FullHttpResponse> unauthorized(HttpRequest request) {
+    if (tokenDigest == null) {
+      return Optional.empty();
+    }
+    String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    byte[] presented = given != null && given.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? given.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (MessageDigest.isEqual(sha256(presented), tokenDigest)) {
+      return Optional.empty();
+    }
+    FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED, error(given == null
+        ? "this collector needs Authorization: Bearer <token>" : "wrong token"));
+    response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"replikon\"");
+    return Optional.of(response);
+  }
+
+  /**
+   * Refuses a POST by its head, before its body is read: without the token (401), or to
+   * {@code /events} with another content type (415). Otherwise the aggregator would buffer up to
+   * the body limit for anyone first (with {@code --http-token}, an anonymous client could make the
+   * collector hold 16 MiB per connection for the read timeout). The connection is closed after
+   * the answer, and what follows of the request is dropped unread.
+   */
+  private final class HeadCheck extends ChannelInboundHandlerAdapter {
+    private boolean dropping;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (dropping) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()
+          && request.method().equals(HttpMethod.POST)) {
+        Optional<FullHttpResponse> refusal = refusal(request);
+        if (refusal.isPresent()) {
+          dropping = true;
+          ReferenceCountUtil.release(msg);
+          send(ctx, false, refusal.get());
+          return;
+        }
+      }
+      super.channelRead(ctx, msg);
+    }
+
+    private Optional<FullHttpResponse> refusal(HttpRequest request) {
+      String path = request.uri().split("\\?", 2)[0];
+      if (!path.equals("/events") && !path.equals("/flush")) {
+        return Optional.empty();
+      }
+      Optional<FullHttpResponse> unauthorized = unauthorized(request);
+      if (unauthorized.isPresent() || !path.equals("/events")
+          || jsonLines(request.headers().get(HttpHeaderNames.CONTENT_TYPE)).isPresent()) {
+        return unauthorized;
+      }
+      return Optional.of(response(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+          error(CONTENT_TYPES)));
+    }
+  }
+
   /** Aggregates a request's body up to the limit; over it, 413 with a JSON body and close. */
   private static final class Aggregator extends HttpObjectAggregator {
     Aggregator(int maxBodyBytes) {
@@ -380,27 +445,15 @@ public final class HttpIngest implements Source {
     /** Checks the bearer token, if one is configured; answers 401 and returns false if wrong. */
     private boolean authorized(ChannelHandlerContext ctx, FullHttpRequest request,
         boolean keepAlive) {
-      if (tokenDigest == null) {
-        return true;
-      }
-      String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-      byte[] presented = given != null && given.regionMatches(true, 0, "Bearer ", 0, 7)
-          ? given.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-      if (MessageDigest.isEqual(sha256(presented), tokenDigest)) {
-        return true;
-      }
-      FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED, error(given == null
-          ? "this collector needs Authorization: Bearer <token>" : "wrong token"));
-      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"replikon\"");
-      send(ctx, keepAlive, response);
-      return false;
+      Optional<FullHttpResponse> refusal = unauthorized(request);
+      refusal.ifPresent(r -> send(ctx, keepAlive, r));
+      return refusal.isEmpty();
     }
 
     private void events(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
       Optional<Boolean> lines = jsonLines(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
       if (lines.isEmpty()) {
-        respond(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, error("POST /events"
-            + " takes Content-Type application/json or application/x-ndjson (UTF-8)"));
+        respond(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, error(CONTENT_TYPES));
         return;
       }
       Intake into = intake;

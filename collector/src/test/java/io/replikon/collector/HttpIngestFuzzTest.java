@@ -81,8 +81,9 @@ class HttpIngestFuzzTest {
     byte[] three = ("POST /events HTTP/1.1\r\nContent-Type: application/json\r\n"
         + "Content-Length: 8\r\n\r\n{\"id\":1}POST /events HTTP/1.1\r\nContent-Length: 1\r\n\r\n1"
         + "GET /health HTTP/1.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    assertThat(answersAreJsonAndNever5xx(PLAIN, three)).containsExactly(202, 415, 200);
-    assertThat(answersAreJsonAndNever5xx(WITH_TOKEN, three)).containsExactly(401, 401, 200);
+    // A request refused by its head (415, 401) ends the connection: what follows is not read.
+    assertThat(answersAreJsonAndNever5xx(PLAIN, three)).containsExactly(202, 415);
+    assertThat(answersAreJsonAndNever5xx(WITH_TOKEN, three)).containsExactly(401);
   }
 
   private static List<Integer> answersAreJsonAndNever5xx(HttpIngest ingest, byte[] data)

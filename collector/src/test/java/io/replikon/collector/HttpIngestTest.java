@@ -301,6 +301,21 @@ class HttpIngestTest {
   }
 
   @Test
+  void withoutTheTokenOrWithAnotherType_aPostIsRefusedByItsHead_beforeItsBodyIsRead()
+      throws Exception {
+    // A body of 60,000 bytes is announced and never sent: the refusal cannot wait for it.
+    String head = "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n";
+    restart(HttpIngestConfig.port(0).withFn("add-event").withToken("s3cret-token")
+        .withReadTimeout(Duration.ofMinutes(5)));
+    assertThat(raw(head + "Content-Type: application/json\r\n\r\n"))
+        .startsWith("HTTP/1.1 401").contains("{\"error\":");
+    restart(HttpIngestConfig.port(0).withFn("add-event").withReadTimeout(Duration.ofMinutes(5)));
+    assertThat(raw(head + "Content-Type: text/plain\r\n\r\n"))
+        .startsWith("HTTP/1.1 415").contains("{\"error\":");
+    assertThat(collector.stats().accepted()).isZero();
+  }
+
+  @Test
   void aBodyThatNeverEnds_isAnswered408AndClosed_afterTheReadTimeout() throws Exception {
     restart(HttpIngestConfig.port(0).withFn("add-event").withReadTimeout(Duration.ofMillis(300)));
     String answer = raw("POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
