@@ -65,6 +65,16 @@ class StreamCrashIT {
         while (!child.waitFor(20, TimeUnit.MILLISECONDS) && written(kind, sink) <= before) {
           assertThat(System.nanoTime() - deadline).as("the child applies nothing").isNegative();
         }
+        if (kind.equals("jsonl")) {
+          // Lines appear before their batch commits: wait until the file stops growing for a
+          // moment (the child's pause after a committed batch), so the kill follows a commit.
+          long seen = -1;
+          long now = written(kind, sink);
+          while (now != seen && !child.waitFor(100, TimeUnit.MILLISECONDS)) {
+            seen = now;
+            now = written(kind, sink);
+          }
+        }
         child.destroyForcibly(); // SIGKILL
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
         committed = committed(kind, sink);
