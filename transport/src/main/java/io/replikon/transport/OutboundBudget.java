@@ -209,6 +209,21 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
     super.close(ctx, promise);
   }
 
+  /**
+   * Passes a read request on only while the connection reads on its own (auto-read). When the
+   * peer has stopped reading a connection (its inbox is full, or it is over its budget), Netty's
+   * WebSocket handler, just above, still asks for a read after each ping it answers: a sender
+   * that mixed pings into a flood would be read on past every bound. Reading resumes when
+   * auto-read is set again (which reads at once). A partial frame still completes: the frame
+   * decoder below asks for the rest on its own.
+   */
+  @Override
+  public void read(ChannelHandlerContext ctx) {
+    if (ctx.channel().config().isAutoRead()) {
+      ctx.read();
+    }
+  }
+
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof CloseWebSocketFrame) {

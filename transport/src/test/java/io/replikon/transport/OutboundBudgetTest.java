@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,5 +55,30 @@ class OutboundBudgetTest {
     assertThat(channel.isWritable()).isTrue();
     channel.runPendingTasks();
     assertThat(events.seen).containsExactly(false, true);
+  }
+
+  /** Counts the read requests that pass on toward the socket. */
+  private static final class Reads extends ChannelOutboundHandlerAdapter {
+    int passed;
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+      passed++;
+      ctx.read();
+    }
+  }
+
+  @Test
+  void readRequests_fromAbove_whileReadingIsStopped_areDropped_asAPingsReadWouldBe() {
+    Reads reads = new Reads();
+    EmbeddedChannel channel = new EmbeddedChannel(reads, new OutboundBudget(64L << 20));
+    channel.config().setAutoRead(false); // the peer stopped reading this connection
+    int before = reads.passed;
+
+    channel.pipeline().read(); // what Netty's WebSocket handler does after answering a ping
+
+    assertThat(reads.passed).isEqualTo(before);
+    channel.config().setAutoRead(true);
+    assertThat(reads.passed).as("resuming reads at once").isGreaterThan(before);
   }
 }
