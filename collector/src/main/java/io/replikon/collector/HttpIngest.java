@@ -41,7 +41,6 @@ import io.replikon.value.Hash;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -110,18 +109,10 @@ public final class HttpIngest implements Source {
 
   private HttpIngest(HttpIngestConfig config) {
     this.config = config;
-    this.tokenDigest = config.token().map(t -> sha256(t.getBytes(StandardCharsets.UTF_8)))
-        .orElse(null);
-    this.keyScope = config.token().map(t -> "token:" + Hash.sha256(t.getBytes(
-        StandardCharsets.UTF_8)).hex().substring(0, 16) + ":").orElse("");
-  }
-
-  private static byte[] sha256(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    Optional<Hash> token =
+        config.token().map(t -> Hash.sha256(t.getBytes(StandardCharsets.UTF_8)));
+    this.tokenDigest = token.map(Hash::toBytes).orElse(null);
+    this.keyScope = token.map(h -> "token:" + h.hex().substring(0, 16) + ":").orElse("");
   }
 
   /**
@@ -292,7 +283,7 @@ public final class HttpIngest implements Source {
     String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
     byte[] presented = given != null && given.regionMatches(true, 0, "Bearer ", 0, 7)
         ? given.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (MessageDigest.isEqual(sha256(presented), tokenDigest)) {
+    if (MessageDigest.isEqual(Hash.sha256(presented).toBytes(), tokenDigest)) {
       return Optional.empty();
     }
     FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED, error(given == null
