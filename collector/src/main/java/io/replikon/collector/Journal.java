@@ -2,6 +2,7 @@ package io.replikon.collector;
 
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.storage.PrivateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -12,8 +13,6 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -147,24 +146,15 @@ final class Journal implements AutoCloseable {
     FileChannel open(Path file, Set<? extends OpenOption> options) throws IOException;
   }
 
-  /**
-   * Opens with {@link FileChannel#open}: a file it creates is created 600 on a POSIX file system
-   * (not changed after creation, so it is never readable by others even for a moment).
-   */
-  private static final Set<PosixFilePermission> FILE_MODE =
-      PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> DIRECTORY_MODE =
-      PosixFilePermissions.fromString("rwx------");
   private static final Set<StandardOpenOption> APPENDING =
       Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
-  static final ChannelOpener FILES = (file, options) -> posix(file)
-      ? FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(FILE_MODE))
-      : FileChannel.open(file, options);
-
-  private static boolean posix(Path file) {
-    return file.getFileSystem().supportedFileAttributeViews().contains("posix");
-  }
+  /**
+   * Opens with {@link PrivateFiles#open}: a file it creates is 600 on a POSIX file system (from
+   * its creation, so it is never readable by others even for a moment), and never through a
+   * symbolic link.
+   */
+  static final ChannelOpener FILES = PrivateFiles::open;
 
   /**
    * As {@link #open(Path, long, KeyWindow, Consumer, Consumer, boolean, ChannelOpener)}, refusing a
@@ -198,11 +188,7 @@ final class Journal implements AutoCloseable {
   static Journal open(Path dir, long committedSeq, KeyWindow keyWindow, Consumer<Entry> durable,
       Consumer<Recovered> recovered, boolean repair, ChannelOpener opener) {
     try {
-      if (posix(dir)) {
-        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
-      } else {
-        Files.createDirectories(dir);
-      }
+      PrivateFiles.createDirectories(dir);
       List<Path> files;
       try (Stream<Path> list = Files.list(dir)) {
         files = list.filter(p -> p.getFileName().toString().endsWith(SUFFIX)

@@ -12,13 +12,14 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * How the store creates its own files and directories: owner-only (directories 700, files 600) on
- * POSIX file systems, set at creation (never a window in which another user can open them), and
- * never through a symbolic link.
+ * How replikon creates the files and directories it keeps its data in (the store, and the
+ * collector's journal): owner-only (directories 700, files 600) on POSIX file systems, set at
+ * creation (never a window in which another user can open them), and never through a symbolic
+ * link.
  *
  * <p>Stateless and thread-safe. Every call blocks on file I/O.
  */
-final class PrivateFiles {
+public final class PrivateFiles {
   private static final FileAttribute<?> DIRECTORY =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
   private static final FileAttribute<?> FILE =
@@ -27,7 +28,7 @@ final class PrivateFiles {
   private PrivateFiles() {}
 
   /** Creates {@code dir} and its missing parents, each 700 where the file system has modes. */
-  static void createDirectories(Path dir) throws IOException {
+  public static void createDirectories(Path dir) throws IOException {
     if (posix(nearestExisting(dir))) {
       Files.createDirectories(dir, DIRECTORY);
     } else {
@@ -39,7 +40,7 @@ final class PrivateFiles {
    * Opens {@code file} with {@code options} without following a symbolic link (one there fails
    * the open); a file the open creates is 600 where the file system has modes.
    */
-  static FileChannel open(Path file, Set<? extends OpenOption> options) throws IOException {
+  public static FileChannel open(Path file, Set<? extends OpenOption> options) throws IOException {
     Set<OpenOption> all = new HashSet<>(options);
     all.add(LinkOption.NOFOLLOW_LINKS);
     return posix(file.getParent()) ? FileChannel.open(file, all, FILE)
