@@ -433,7 +433,7 @@ final class HostileClients {
       out.json.put("fanned_out_messages", relayedMessages.get());
       out.note(String.format(Locale.ROOT, "bystander link got %,d of the addresses relayed; "
           + "peer CPU %.1f s", fanned, (t.cpuTicks() - cpu0) / 100.0));
-      bystander.close();
+      bystander.hangUp();
       counter.join(2000);
     }
   }
@@ -1357,6 +1357,14 @@ final class HostileClients {
 
     @Override
     public void close() {
+      hangUp();
+    }
+
+    /**
+     * Closes the socket (idempotent): also inside the try-with-resources that owns it, so that a
+     * thread reading from it ends before the attack's figures are taken.
+     */
+    void hangUp() {
       closedByUs.set(true);
       try {
         socket.close();
