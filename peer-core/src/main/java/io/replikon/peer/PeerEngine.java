@@ -13,6 +13,11 @@ import io.replikon.protocol.MessageCodec;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Printable;
 import io.replikon.storage.Batch;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.Signature;
+import io.replikon.trust.SigningKey;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.Hash;
 import java.time.Clock;
 import java.time.Duration;
@@ -213,9 +218,13 @@ public final class PeerEngine {
    * Stores a local update (from create, transact, merge, pull or fork), makes the address an
    * interest, and offers the new commits to every link subscribed to the address. The update's
    * values must hash to their ids, as those of updates built by {@link Cdvcs} and
-   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again.
+   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again. Each new commit's
+   * signature is checked, and its signer must be one that this peer's access policy lets write the
+   * address, as for commits that come from other peers.
    *
    * @return what changed
+   * @throws ReplikonException {@code FORBIDDEN} if a new commit's signature does not verify or its
+   *     signer may not write the address (nothing is stored)
    */
   public Cdvcs.Preview submit(Update update) {
     return submit(update, new Batch());
@@ -230,6 +239,21 @@ public final class PeerEngine {
   public Cdvcs.Preview submit(Update update, Batch alongside) {
     Address address = update.address();
     AddressState a = address(address);
+    AccessPolicy access = config.trust().access().get();
+    for (Update.Entry e : a.cdvcs.preview(update).newCommits()) {
+      byte[] value = update.commitValues().get(e.id());
+      Commit commit = value != null ? Commit.decode(value) : store.commit(e.id());
+      if (!commit.signer().verifiesCommit(e.id(), e.signature())) {
+        throw new ReplikonException(ReplikonException.Reason.FORBIDDEN, "cannot commit to "
+            + address + ": commit " + e.id().shortHex() + " does not carry a valid signature of"
+            + " its signer " + commit.signer());
+      }
+      Optional<String> refusal = access.writeRefusal(address, commit.signer());
+      if (refusal.isPresent()) {
+        throw new ReplikonException(ReplikonException.Reason.FORBIDDEN, "cannot commit to "
+            + address + ": " + refusal.get());
+      }
+    }
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update, alongside);
     store.store().sync();
     unsynced = false; // this sync covers what an earlier, failed one left
@@ -250,8 +274,13 @@ public final class PeerEngine {
     if (links.putIfAbsent(link.id(), l) != null) {
       throw new IllegalStateException("link " + link.id() + " opened twice");
     }
+    Optional<Challenge> challenge = Optional.empty();
+    if (config.trust().access().get().readsNeedProof()) {
+      l.challenge = config.trust().challenges().get();
+      challenge = Optional.of(l.challenge);
+    }
     link.send(new Message.Hello(l.nextId(), config.peerId(), Message.PROTOCOL_VERSION,
-        config.role(), Map.of()));
+        config.role(), Map.of(), challenge));
   }
 
   /** A link closed: forgets it, and drops what it had in flight. */
@@ -319,9 +348,18 @@ public final class PeerEngine {
       refuse(l, ErrorCode.PROTOCOL, message.kind().wireName() + " before hello");
       return;
     }
+    if (l.hello != null && !l.ready() && message.kind() != Message.Kind.AUTH
+        && message.kind() != Message.Kind.ERROR) {
+      String reason = "this peer takes reads only from listed keys: prove one (auth, answering"
+          + " the challenge of its hello) before " + message.kind().wireName();
+      events.forbidden(l.link, PeerEvents.Forbidden.READER, reason);
+      refuse(l, ErrorCode.FORBIDDEN, reason);
+      return;
+    }
     try {
       switch (message.kind()) {
         case HELLO -> onHello(l, (Message.Hello) message);
+        case AUTH -> onAuth(l, (Message.Auth) message);
         case SUBSCRIBE -> onSubscribe(l, (Message.Subscribe) message);
         case SUBSCRIBE_ACK -> { } // the publish that follows carries what matters
         case PUBLISH -> onPublish(l, (Message.Publish) message);
@@ -471,6 +509,51 @@ public final class PeerEngine {
     }
     l.hello = hello;
     events.connected(l.link, hello);
+    if (hello.challenge().isPresent()) {
+      SigningKey key = config.trust().key();
+      l.link.send(new Message.Auth(l.nextId(), key.verifyingKey(),
+          key.prove(hello.challenge().get(), hello.peer(), config.peerId())));
+    }
+    if (l.ready()) {
+      subscribeToInterests(l);
+    }
+  }
+
+  /**
+   * Takes the other side's proof of a key, answering this peer's challenge: a proof that does not
+   * verify for this connection (a wrong key, a signature made for another connection) or a key
+   * this peer takes no reads from closes the link as {@code forbidden}; a good one opens it.
+   */
+  private void onAuth(LinkState l, Message.Auth auth) {
+    if (l.challenge == null || l.proven != null) {
+      refuse(l, ErrorCode.PROTOCOL, l.challenge == null ? "auth that this peer did not ask for"
+          : "auth twice");
+      return;
+    }
+    if (!auth.key().verifiesProof(l.challenge, config.peerId(), l.hello.peer(),
+        auth.signature())) {
+      forbid(l, PeerEvents.Forbidden.READER, "the proof of key " + auth.key() + " does not"
+          + " verify for this connection (signed with another key, or for another connection)");
+      return;
+    }
+    Optional<String> refusal = config.trust().access().get().readRefusal(auth.key());
+    if (refusal.isPresent()) {
+      forbid(l, PeerEvents.Forbidden.READER, refusal.get());
+      return;
+    }
+    l.proven = auth.key();
+    events.proven(l.link, auth.key());
+    subscribeToInterests(l);
+  }
+
+  /** Closes a link as {@code forbidden}, reporting what it was for; the answer's re is 0. */
+  private void forbid(LinkState l, PeerEvents.Forbidden kind, String reason) {
+    events.forbidden(l.link, kind, reason);
+    refuse(l, ErrorCode.FORBIDDEN, reason);
+  }
+
+  /** After hello (and proof, where asked for): subscribes to the interests it may see. */
+  private void subscribeToInterests(LinkState l) {
     List<Address> wanted = new ArrayList<>();
     for (Address a : interests) {
       if (announcesTo(l, a)) {
@@ -861,13 +944,15 @@ public final class PeerEngine {
    * the link stays open (the sender stops offering that address on it), so a sender whose history
    * this peer will not take does not reconnect and send it again and again.
    */
-  private void refusePublish(AddressState a, Inbound p, String reason) {
+  private void refusePublish(AddressState a, Inbound p, PeerEvents.Forbidden kind,
+      String reason) {
     if (a.active == p) {
       a.active = null;
     }
     p.release();
     LinkState l = p.from;
     if (links.containsKey(l.link.id())) {
+      events.forbidden(l.link, kind, reason);
       events.refused(l.link, ErrorCode.FORBIDDEN, reason);
       l.link.send(new Message.ErrorReport(l.nextId(), p.publish.id(), ErrorCode.FORBIDDEN, reason));
     }
@@ -941,15 +1026,29 @@ public final class PeerEngine {
       p.phase = Phase.CHUNKS;
     }
     if (p.phase == Phase.CHUNKS) {
+      AccessPolicy access = config.trust().access().get();
       List<Hash> need = new ArrayList<>();
       Set<Hash> seen = new HashSet<>();
       for (Update.Entry e : p.fresh) {
         byte[] value = p.values.get(e.id());
         Commit commit = Commit.decode(value != null ? value : store.value(e.id()).orElseThrow());
         if (!commit.address().equals(a.address)) {
-          refusePublish(a, p, "commit " + e.id().shortHex() + " names address "
-              + commit.address() + ", not " + a.address + ", the address of the publish (a CDVCS"
-              + " made by fork or pull holds such commits; protocol 1 does not replicate them)");
+          refusePublish(a, p, PeerEvents.Forbidden.ADDRESS, "commit " + e.id().shortHex()
+              + " names address " + commit.address() + ", not " + a.address + ", the address of"
+              + " the publish (a CDVCS made by fork or pull holds such commits; protocol 2 does"
+              + " not replicate them)");
+          return;
+        }
+        if (!commit.signer().verifiesCommit(e.id(), e.signature())) {
+          refusePublish(a, p, PeerEvents.Forbidden.SIGNATURE, "commit " + e.id().shortHex()
+              + " of " + a.address + " does not carry a valid signature of its signer "
+              + commit.signer() + " (forged, or altered on the way)");
+          return;
+        }
+        Optional<String> refusal = access.writeRefusal(a.address, commit.signer());
+        if (refusal.isPresent()) {
+          refusePublish(a, p, PeerEvents.Forbidden.WRITER, "commit " + e.id().shortHex()
+              + " refused: " + refusal.get());
           return;
         }
         for (Hash chunk : commit.chunks()) {
@@ -1187,7 +1286,7 @@ public final class PeerEngine {
         break; // this commit goes first in the next publish
       }
       outbox.poll();
-      Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id));
+      Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id), signature(id));
       entries.add(entry);
       values.put(id, commitValue);
       for (int i = 0; i < fitting.size(); i++) {
@@ -1219,6 +1318,19 @@ public final class PeerEngine {
       return store.value(hash).orElse(null);
     } catch (ReplikonException e) {
       throw new Unreadable(hash, e);
+    }
+  }
+
+  /**
+   * Returns the stored signature of a commit.
+   *
+   * @throws Unreadable if the store cannot read it (a commit in the graph always has one)
+   */
+  private Signature signature(Hash id) {
+    try {
+      return store.signature(id);
+    } catch (ReplikonException e) {
+      throw new Unreadable(id, e);
     }
   }
 
@@ -1488,6 +1600,10 @@ public final class PeerEngine {
     final Link link;
     final Instant openedAt;
     Message.Hello hello;
+    /** The challenge this peer sent in its hello, or null when it takes reads from anyone. */
+    Challenge challenge;
+    /** The key the other side proved, answering the challenge; null until then. */
+    VerifyingKey proven;
     long lastId;
     int unacked;
     /** Publishes sent and not yet acknowledged: id to address. */
@@ -1522,8 +1638,9 @@ public final class PeerEngine {
       this.openedAt = openedAt;
     }
 
+    /** Hello came, and the proof of a key where this peer asked for one. */
     boolean ready() {
-      return hello != null;
+      return hello != null && (challenge == null || proven != null);
     }
 
     long nextId() {

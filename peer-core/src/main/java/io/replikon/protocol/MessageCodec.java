@@ -13,6 +13,9 @@ import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Kind;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.Signature;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
@@ -24,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -112,9 +116,10 @@ public final class MessageCodec {
         w.raw(K_COMMITS);
         w.head(4, p.commits().size());
         for (Update.Entry e : p.commits()) {
-          w.head(4, 2);
+          w.head(4, 3);
           w.hash(e.id());
           w.hashes(e.parents());
+          w.bytes(e.signature().bytes());
         }
       }
       case PUBLISH_ACK -> {
@@ -186,6 +191,12 @@ public final class MessageCodec {
           ObjectNode c = m.putObject("credentials");
           h.credentials().forEach(c::put);
         }
+        h.challenge().ifPresent(c -> m.put("challenge", c.bytes()));
+      }
+      case AUTH -> {
+        Message.Auth a = (Message.Auth) message;
+        m.put("key", a.key().bytes());
+        m.put("signature", a.signature().bytes());
       }
       case SUBSCRIBE -> {
         ArrayNode interests = m.putArray("interests");
@@ -209,6 +220,7 @@ public final class MessageCodec {
           ArrayNode pair = commits.addArray();
           pair.add(e.id().toValue());
           pair.add(hashes(e.parents()));
+          pair.add(e.signature().bytes());
         }
         m.set("heads", hashes(p.heads()));
         ArrayNode values = m.putArray("values");
@@ -294,7 +306,7 @@ public final class MessageCodec {
           }
         }
       }
-      case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, ERROR -> { } // no values
+      case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, AUTH, ERROR -> { } // no values
     }
     return m;
   }
@@ -358,7 +370,11 @@ public final class MessageCodec {
       }
       return check(switch (kind) {
         case HELLO -> new Message.Hello(id, text(m, "peer"), version(m),
-            role(text(m, "role")), credentials(m.get("credentials")));
+            role(text(m, "role")), credentials(m.get("credentials")),
+            m.has("challenge") ? Optional.of(Challenge.of(fixedBytes(m, "challenge",
+                Challenge.BYTES))) : Optional.empty());
+        case AUTH -> new Message.Auth(id, key(fixedBytes(m, "key", VerifyingKey.BYTES)),
+            Signature.of(fixedBytes(m, "signature", Signature.BYTES)));
         case SUBSCRIBE -> {
           List<Message.Interest> interests = new ArrayList<>();
           for (JsonNode n : list(m, "interests")) {
@@ -384,11 +400,13 @@ public final class MessageCodec {
             throw tooManyCommits(commitList.size());
           }
           for (JsonNode pair : list(m, "commits")) {
-            if (!pair.isArray() || pair.size() != 2) {
-              throw malformed("a commit entry is [id, parents]");
+            byte[] signature = pair.isArray() && pair.size() == 3
+                ? fixedBytes(pair.get(2), Signature.BYTES) : null;
+            if (signature == null) {
+              throw malformed("a commit entry is [id, parents, signature (64 bytes)]");
             }
             commits.add(new Update.Entry(Hash.fromValue(pair.get(0)),
-                hashList(pair.get(1), "parents")));
+                hashList(pair.get(1), "parents"), Signature.of(signature)));
           }
           Map<Hash, byte[]> values = new LinkedHashMap<>();
           for (JsonNode pair : list(m, "values")) {
@@ -441,7 +459,8 @@ public final class MessageCodec {
 
   /** The fields of each kind of message: no other may be present. */
   private static final Map<Kind, Set<String>> FIELDS = Map.of(
-      Kind.HELLO, Set.of("kind", "id", "peer", "version", "role", "credentials"),
+      Kind.HELLO, Set.of("kind", "id", "peer", "version", "role", "credentials", "challenge"),
+      Kind.AUTH, Set.of("kind", "id", "key", "signature"),
       Kind.SUBSCRIBE, Set.of("kind", "id", "interests"),
       Kind.SUBSCRIBE_ACK, Set.of("kind", "id", "re", "addresses"),
       Kind.PUBLISH, Set.of("kind", "id", "address", "commits", "heads", "values"),
@@ -520,7 +539,7 @@ public final class MessageCodec {
         }
       }
       case ERROR -> notNegative(((Message.ErrorReport) m).re(), "error");
-      case FETCH -> { }
+      case FETCH, AUTH -> { }
     }
     return m;
   }
@@ -607,6 +626,31 @@ public final class MessageCodec {
       throw malformed("field " + field + " is not a list");
     }
     return node;
+  }
+
+  private static byte[] fixedBytes(JsonNode m, String field, int length) {
+    byte[] bytes = fixedBytes(m.get(field), length);
+    if (bytes == null) {
+      throw malformed("field " + field + " is not a byte string of " + length + " bytes");
+    }
+    return bytes;
+  }
+
+  /** Returns the bytes of a byte string of {@code length} bytes, or null for anything else. */
+  private static byte[] fixedBytes(JsonNode node, int length) {
+    if (node == null || !node.isBinary()) {
+      return null;
+    }
+    byte[] bytes = ((BinaryNode) node).binaryValue();
+    return bytes.length == length ? bytes : null;
+  }
+
+  private static VerifyingKey key(byte[] bytes) {
+    try {
+      return VerifyingKey.of(bytes);
+    } catch (ReplikonException e) {
+      throw malformed("field key: " + e.getMessage());
+    }
   }
 
   private static String text(JsonNode m, String field) {
