@@ -635,6 +635,7 @@ public final class PeerEngine {
     l.unacked--;
     l.outbox.remove(refused);
     l.answerDue.remove(refused);
+    events.publishRefused(refused, l.link, error);
     if (error.code() == ErrorCode.FORBIDDEN) {
       l.theySubscribed.remove(refused);
     } else {

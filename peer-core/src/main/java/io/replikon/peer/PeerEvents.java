@@ -30,6 +30,14 @@ public interface PeerEvents {
    */
   default void forbidden(Link link, Forbidden kind, String reason) {}
 
+  /**
+   * The other peer refused a publish of ours: {@code forbidden} (it will not take these commits:
+   * a key it does not list, a client that does not replicate the address) or {@code internal} (its
+   * store failed; this peer offers the address again later). The address is no longer offered on
+   * that link after {@code forbidden}.
+   */
+  default void publishRefused(Address address, Link link, Message.ErrorReport error) {}
+
   /** What a {@code forbidden} refusal was for, as {@link #forbidden} reports it. */
   enum Forbidden {
     /** A commit whose signature does not verify against its signer: forged, or altered. */
