@@ -103,6 +103,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final Map<Address, Set<Hash>> acknowledged = new HashMap<>();
   /** Futures of {@link #replicated} not completed yet (engine thread only). */
   private final Map<Address, List<Replication>> replicationWaiters = new HashMap<>();
+  /**
+   * The last {@code forbidden} answer to a publish of each address: a {@link #replicated} future
+   * asked after it fails at once rather than wait for an ack that will not come (engine thread).
+   */
+  private final Map<Address, ReplikonException> refusedPublishes = new HashMap<>();
   /** Addresses with an auto-merge scheduled (engine thread only). */
   private final Set<Address> mergesScheduled = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
@@ -311,6 +316,10 @@ final class RunningPeer implements Peer, ConnectionHandler {
             "commit " + commit + " of " + address + " is not stored on peer " + config.peerId());
       }
       Replication waiter = new Replication(commit, done);
+      ReplikonException refusal = refusedPublishes.get(address);
+      if (refusal != null) {
+        throw refusal;
+      }
       if (!waiter.completeIfIn(cdvcs, acknowledged.getOrDefault(address, Set.of()))) {
         replicationWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(waiter);
       }
@@ -765,6 +774,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
         ReplikonException refusal = new ReplikonException(ReplikonException.Reason.FORBIDDEN,
             "the peer at " + link.describe() + " refused the commits of " + address + ": "
                 + Printable.of(error.message(), 1_000));
+        refusedPublishes.put(address, refusal);
         List<Replication> waiting = replicationWaiters.remove(address);
         if (waiting != null) {
           waiting.forEach(w -> w.done().completeExceptionally(refusal));
@@ -808,6 +818,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       LOG.debug("{}: stored {} commits from {}", Printable.of(address.toString()),
           change.newCommits().size(), link == null ? "this peer" : link.describe());
+      ReplikonException refusal = link == null ? refusedPublishes.get(address) : null;
+      if (refusal != null) {
+        LOG.error("{} new commits of {} stay on this peer: {}", change.newCommits().size(),
+            Printable.of(address.toString()), refusal.getMessage());
+      }
       scheduleMerge(address);
       for (Runnable listener : storedListeners.getOrDefault(address, List.of())) {
         try {
@@ -832,6 +847,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void acknowledged(Address address, Link link, Set<Hash> heads) {
+      refusedPublishes.remove(address);
       acknowledged.put(address, Set.copyOf(heads));
       List<Replication> waiting = replicationWaiters.get(address);
       Optional<Cdvcs> cdvcs = engine.state(address);
