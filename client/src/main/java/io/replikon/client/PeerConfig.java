@@ -21,13 +21,14 @@ import java.util.UUID;
  * @param role server or client
  * @param store the store directory; empty for an in-memory store (nothing kept across restarts)
  * @param durability how store writes survive crashes
- * @param host the address to listen on
+ * @param host the address to listen on (loopback, {@code 127.0.0.1}, unless changed)
  * @param port the WebSocket port; 0 for an ephemeral one; empty for no listener
  * @param tls the certificate chain and key (PEM) to serve {@code wss://}; empty for plain
  * @param connect peers to connect to, and to keep reconnecting to
  * @param trustCertificate a PEM certificate to trust for {@code wss://} peers, besides the JDK's
  * @param httpPort the port of {@code /health}, {@code /metrics} and the status page; 0 for an
  *     ephemeral one; empty for none
+ * @param httpHost the address the HTTP port listens on; empty: the same as {@code host}
  * @param author the author of commits made at this peer
  * @param clock the time source for commit times and timeouts
  * @param fetchTimeout how long a fetch may go unanswered before the link is closed
@@ -41,8 +42,9 @@ import java.util.UUID;
 public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     Durability durability, String host, Optional<Integer> port, Optional<Tls> tls,
     List<URI> connect, Optional<Path> trustCertificate, Optional<Integer> httpPort,
-    String author, Clock clock, Duration fetchTimeout, Optional<Duration> autoMerge,
-    EngineConfig.LinkLimits linkLimits, TransportLimits transportLimits) {
+    Optional<String> httpHost, String author, Clock clock, Duration fetchTimeout,
+    Optional<Duration> autoMerge, EngineConfig.LinkLimits linkLimits,
+    TransportLimits transportLimits) {
 
   /**
    * The files of a TLS server.
@@ -70,6 +72,7 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     connect = List.copyOf(connect);
     Objects.requireNonNull(trustCertificate, "trustCertificate");
     Objects.requireNonNull(httpPort, "httpPort");
+    Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(author, "author");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
@@ -86,8 +89,8 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     String id = "peer-" + UUID.randomUUID().toString().substring(0, 8);
     return new PeerConfig(id, Message.Role.SERVER, Optional.ofNullable(store), Durability.BATCH,
         "127.0.0.1", Optional.of(0), Optional.empty(), List.of(), Optional.empty(),
-        Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30), Optional.empty(),
-        EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
+        Optional.empty(), Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30),
+        Optional.empty(), EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
   }
 
   /** A client peer on {@code store} (null: in memory), with no listener. */
@@ -95,21 +98,21 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
     String id = "client-" + UUID.randomUUID().toString().substring(0, 8);
     return new PeerConfig(id, Message.Role.CLIENT, Optional.ofNullable(store), Durability.BATCH,
         "127.0.0.1", Optional.empty(), Optional.empty(), List.of(), Optional.empty(),
-        Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30), Optional.empty(),
-        EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
+        Optional.empty(), Optional.empty(), id, Clock.systemUTC(), Duration.ofSeconds(30),
+        Optional.empty(), EngineConfig.LinkLimits.defaults(), TransportLimits.defaults());
   }
 
   /** Returns a copy with this peer id (also the author, unless one was set). */
   public PeerConfig withPeerId(String id) {
     String by = author.equals(peerId) ? id : author;
     return new PeerConfig(id, role, store, durability, host, port, tls, connect, trustCertificate,
-        httpPort, by, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
+        httpPort, httpHost, by, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
   }
 
   /** Returns a copy listening on {@code host:port} (port 0: ephemeral). */
   public PeerConfig withListen(String host, int port) {
     return new PeerConfig(peerId, role, store, durability, host, Optional.of(port), tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
@@ -117,55 +120,70 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
   public PeerConfig withTls(Path certificateChain, Path privateKey) {
     return new PeerConfig(peerId, role, store, durability, host, port,
         Optional.of(new Tls(certificateChain, privateKey)), connect, trustCertificate, httpPort,
-        author, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
+        httpHost, author, clock, fetchTimeout, autoMerge, linkLimits, transportLimits);
   }
 
   /** Returns a copy that connects to these peers. */
   public PeerConfig withConnect(List<URI> peers) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, peers,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
   /** Returns a copy that trusts this PEM certificate for {@code wss://}. */
   public PeerConfig withTrustCertificate(Path certificate) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        Optional.of(certificate), httpPort, author, clock, fetchTimeout, autoMerge,
+        Optional.of(certificate), httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
   /** Returns a copy serving health, metrics and status on this HTTP port (0: ephemeral). */
   public PeerConfig withHttpPort(int httpPort) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, Optional.of(httpPort), author, clock, fetchTimeout, autoMerge,
-        linkLimits, transportLimits);
+        trustCertificate, Optional.of(httpPort), httpHost, author, clock, fetchTimeout,
+        autoMerge, linkLimits, transportLimits);
+  }
+
+  /**
+   * Returns a copy whose HTTP port listens on {@code httpHost} rather than on {@link #host()}.
+   */
+  public PeerConfig withHttpHost(String httpHost) {
+    return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
+        trustCertificate, httpPort, Optional.of(httpHost), author, clock, fetchTimeout,
+        autoMerge, linkLimits, transportLimits);
+  }
+
+  /** The address the HTTP port listens on: {@link #httpHost()} when set, else {@link #host()}. */
+  public String statusHost() {
+    return httpHost.orElse(host);
   }
 
   /** Returns a copy with this store durability. */
   public PeerConfig withDurability(Durability durability) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
   /** Returns a copy with this commit author. */
   public PeerConfig withAuthor(String author) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
   /** Returns a copy with this clock. */
   public PeerConfig withClock(Clock clock) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         linkLimits, transportLimits);
   }
 
   /** Returns a copy with this fetch timeout. */
   public PeerConfig withFetchTimeout(Duration timeout) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, timeout, autoMerge, linkLimits, transportLimits);
+        trustCertificate, httpPort, httpHost, author, clock, timeout, autoMerge, linkLimits,
+        transportLimits);
   }
 
   /**
@@ -177,20 +195,21 @@ public record PeerConfig(String peerId, Message.Role role, Optional<Path> store,
       throw new IllegalArgumentException("a negative auto-merge delay: " + maxDelay);
     }
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, Optional.of(maxDelay),
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, Optional.of(maxDelay),
         linkLimits, transportLimits);
   }
 
   /** Returns a copy with these limits on what one connection may make this peer hold. */
   public PeerConfig withLinkLimits(EngineConfig.LinkLimits limits) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge,
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge,
         limits, transportLimits);
   }
 
   /** Returns a copy with these transport limits. */
   public PeerConfig withTransportLimits(TransportLimits limits) {
     return new PeerConfig(peerId, role, store, durability, host, port, tls, connect,
-        trustCertificate, httpPort, author, clock, fetchTimeout, autoMerge, linkLimits, limits);
+        trustCertificate, httpPort, httpHost, author, clock, fetchTimeout, autoMerge, linkLimits,
+        limits);
   }
 }

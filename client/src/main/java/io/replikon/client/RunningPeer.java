@@ -150,7 +150,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
         listening = Transports.server(serverConfig, this);
       }
       if (config.httpPort().isPresent()) {
-        status = StatusServer.start(config.host(), config.httpPort().get(), this);
+        status = StatusServer.start(config.statusHost(), config.httpPort().get(), this);
       }
     } catch (RuntimeException e) {
       if (listening != null) {
