@@ -67,6 +67,16 @@ final class CliProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits up to 60 s for the process to exit on its own and returns its exit code; fails the test
+   * if it is still running then (a peer that should have refused to start, say).
+   */
+  int exitCode() throws InterruptedException {
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("still running: %s", output()).isTrue();
+    reader.join(5_000);
+    return process.exitValue();
+  }
+
   /** Everything the process wrote so far. */
   String output() {
     synchronized (output) {

@@ -123,12 +123,13 @@ class CollectCommandIT {
   void collect_portBeyondLoopback_withoutWritersOrOpen_exitsTwo_andCreatesNothing()
       throws Exception {
     Path store = dir.resolve("never");
-    Cli.Result r = Cli.run("", "collect", "--store", store.toString(), "--crdt",
-        address.toString(), "--source", "jsonl", "--file", lines().toString(), "--port", "0",
-        "--host", "0.0.0.0");
-    assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
-    assertThat(r.err()).contains("refusing to listen on 0.0.0.0: without --writers FILE")
-        .contains("or --open to accept anyone");
+    try (CliProcess collector = CliProcess.start("collect", "--store", store.toString(),
+        "--crdt", address.toString(), "--source", "jsonl", "--file", lines().toString(),
+        "--port", "0", "--host", "0.0.0.0")) {
+      assertThat(collector.exitCode()).as(collector.output()).isEqualTo(2);
+      assertThat(collector.output()).contains("refusing to listen on 0.0.0.0: without --writers "
+          + "FILE").contains("or --open to accept anyone");
+    }
     assertThat(store).doesNotExist();
     // Without --port it is no server peer: the rule does not apply (here it fails to connect).
     Cli.Result client = Cli.run("", "collect", "--store", store.toString(), "--crdt",

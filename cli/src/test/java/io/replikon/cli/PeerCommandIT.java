@@ -149,12 +149,13 @@ class PeerCommandIT {
     nonLoopbackAddress().ifPresent(hosts::add);
     for (String host : hosts) {
       Path store = dir.resolve("never");
-      Cli.Result r = Cli.run("", "peer", "--store", store.toString(), "--port", "0",
-          "--host", host, "--http-port", "0");
-      assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
-      assertThat(r.err()).contains("refusing to listen on " + host + ": without --writers FILE "
-          + "anyone who can reach this port can write into any CDVCS")
-          .contains("Give --writers FILE", "or --open to accept anyone");
+      try (CliProcess peer = CliProcess.start("peer", "--store", store.toString(), "--port", "0",
+          "--host", host, "--http-port", "0")) {
+        assertThat(peer.exitCode()).as(peer.output()).isEqualTo(2);
+        assertThat(peer.output()).contains("refusing to listen on " + host
+            + ": without --writers FILE anyone who can reach this port can write into any CDVCS")
+            .contains("Give --writers FILE", "or --open to accept anyone");
+      }
       assertThat(store).doesNotExist();
     }
   }
