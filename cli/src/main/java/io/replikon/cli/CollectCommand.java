@@ -56,6 +56,10 @@ import picocli.CommandLine.TypeConversionException;
           + "'replikon stream' can follow the CDVCS. With --connect and a jsonl source that ends, "
           + "it exits 0 once every line is committed and acknowledged by the server peer.",
       "",
+      "It listens on 127.0.0.1 unless --host says otherwise. As a server peer (--port) on any "
+          + "other address it refuses to start unless it has --writers FILE or --open, as "
+          + "'replikon peer' does. The HTTP port follows --host unless --http-host is given.",
+      "",
       "HTTP answers (--source http): POST /events 202 accepted (with \"repeat\":true for an "
           + "Idempotency-Key seen with the same events); 400 invalid JSON, an empty body or an "
           + "event that is not a tweet (add-tweet); 401 without the --http-token; 408 a request "
@@ -83,7 +87,8 @@ import picocli.CommandLine.TypeConversionException;
     exitCodeList = {
       "0:The input ended and every event is committed (and acknowledged, with --connect).",
       "1:Could not start or run: store in use, port taken, file missing, server unreachable.",
-      "2:Invalid command line.",
+      "2:Invalid command line, or --port on a --host beyond loopback without --writers or "
+          + "--open.",
       "130:Stopped by SIGINT (Ctrl-C), after committing what was accepted.",
       "143:Stopped by SIGTERM, after committing what was accepted."
     })
@@ -117,10 +122,30 @@ final class CollectCommand implements Callable<Integer> {
           + "($REPLIKON_PORT).")
   private Integer port;
 
-  @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HOST:-0.0.0.0}",
+  @Option(names = "--host", paramLabel = "HOST",
+      defaultValue = "${env:REPLIKON_HOST:-" + Exposure.DEFAULT_HOST + "}",
       description = "The address to listen on, for --port and --http-port ($REPLIKON_HOST, "
-          + "default ${DEFAULT-VALUE}).")
+          + "default ${DEFAULT-VALUE}: this machine only). With --port, any other address "
+          + "(0.0.0.0, ::, a LAN address, a name for one) needs --writers or --open.")
   private String host;
+
+  @Option(names = "--open", defaultValue = "${env:REPLIKON_OPEN:-false}",
+      description = "With --port: accept commits from anyone who can reach the port, which lets "
+          + "the collector listen on an address other than loopback without --writers "
+          + "($REPLIKON_OPEN=true).")
+  private boolean open;
+
+  // wired by the trust change
+  @Option(names = "--writers", paramLabel = "FILE", defaultValue = "${env:REPLIKON_WRITERS}",
+      description = "With --port: lines 'USER ed25519:KEY'; a commit to USER/... is accepted only "
+          + "when signed by a listed key; reloaded on SIGHUP ($REPLIKON_WRITERS).")
+  private Path writers;
+
+  // wired by the trust change
+  @Option(names = "--readers", paramLabel = "FILE|*", defaultValue = "${env:REPLIKON_READERS}",
+      description = "With --port: a connection must prove a listed key in the handshake before "
+          + "it may subscribe ('*': any key that proves itself) ($REPLIKON_READERS).")
+  private String readers;
 
   @Option(names = "--connect", paramLabel = "URL", split = ",",
       defaultValue = "${env:REPLIKON_CONNECT}",
@@ -132,6 +157,12 @@ final class CollectCommand implements Callable<Integer> {
           + "source; /health, /metrics and the status page for the others ($REPLIKON_HTTP_PORT; "
           + "the http source needs it).")
   private Integer httpPort;
+
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HTTP_HOST}",
+      description = "The address of --http-port ($REPLIKON_HTTP_HOST; default: --host). Beyond "
+          + "loopback a warning is logged: anyone who reaches it can read the status page, and, "
+          + "without --http-token, POST /events.")
+  private String httpHost;
 
   @Option(names = "--flush-interval", paramLabel = "DURATION",
       defaultValue = "${env:REPLIKON_FLUSH_INTERVAL:-10s}", converter = DurationConverter.class,
@@ -265,6 +296,19 @@ final class CollectCommand implements Callable<Integer> {
     if (kind.equals("http") && httpPort == null) {
       throw new ParameterException(spec.commandLine(), "the http source needs --http-port");
     }
+    if (port != null) {
+      Exposure.requireWritersOrOpen(spec, host, writers, open);
+    }
+    String statusHost = httpHost != null ? httpHost : host;
+    if (httpPort != null) {
+      if (!kind.equals("http")) {
+        Exposure.warnIfStatusReadable(spec, statusHost);
+      } else if (httpToken == null) {
+        Exposure.resolve(spec, "--http-host", statusHost).ifPresent(a -> LOG.warn("POST /events "
+            + "on {} takes events from anyone who can reach it: give --http-token FILE",
+            Exposure.describe(statusHost, a)));
+      }
+    }
     PeerConfig peer = (port != null
         ? PeerConfig.server(store).withListen(host, port)
         : PeerConfig.client(store).withConnect(connect))
@@ -275,7 +319,7 @@ final class CollectCommand implements Callable<Integer> {
       peer = peer.withTrustCertificate(tlsTrust);
     }
     if (httpPort != null && !kind.equals("http")) {
-      peer = peer.withHttpPort(httpPort);
+      peer = peer.withHttpPort(httpPort).withHttpHost(statusHost);
     }
     CollectorConfig config = CollectorConfig.of(peer, address).withFlushInterval(flushInterval)
         .withFlushThreshold(flushThreshold).withJoinTimeout(joinTimeout);
@@ -286,13 +330,15 @@ final class CollectCommand implements Callable<Integer> {
       config = config.withJournalRepair();
     }
     Source input = source(kind);
-    LOG.info("configuration: crdt={} source={} store={} journal={} {} flush-interval={}"
-            + " flush-threshold={} durability={} http-port={} http-token={} repair-journal={}",
+    LOG.info("configuration: crdt={} source={} store={} journal={} host={} {} open={} writers={}"
+            + " readers={} flush-interval={} flush-threshold={} durability={} http-port={}"
+            + " http-host={} http-token={} repair-journal={}",
         address, input.describe(), store.toAbsolutePath(),
-        config.journalDirectory().toAbsolutePath(),
-        port != null ? "port=" + port : "connect=" + connect, flushInterval, flushThreshold,
-        mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
-        httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
+        config.journalDirectory().toAbsolutePath(), host,
+        port != null ? "port=" + port : "connect=" + connect, open,
+        writers == null ? "-" : writers, readers == null ? "-" : readers, flushInterval,
+        flushThreshold, mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
+        statusHost, httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
     Collector collector;
     try {
       collector = Collector.start(config);
@@ -388,13 +434,14 @@ final class CollectCommand implements Callable<Integer> {
         yield Sources.jsonLines(c);
       }
       case "http" -> {
-        HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(host).withFn(fn)
+        String ingestHost = httpHost != null ? httpHost : host;
+        HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(ingestHost).withFn(fn)
             .withMaxBodyBytes(maxBody).withReadTimeout(httpReadTimeout);
         if (httpToken != null) {
           c = c.withToken(HttpIngestConfig.readToken(httpToken));
         }
         HttpIngest ingest = Sources.http(flushEndpoint ? c.withFlushEndpoint() : c);
-        LOG.info("POST events to http://{}:{}/events", host, ingest.port());
+        LOG.info("POST events to http://{}:{}/events", ingestHost, ingest.port());
         yield ingest;
       }
       case "twitter" -> {
