@@ -1,6 +1,7 @@
 package io.replikon.cli;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.client.KeyFiles;
 import io.replikon.client.PeerConfig;
 import io.replikon.collector.Collector;
 import io.replikon.collector.CollectorConfig;
@@ -135,17 +136,22 @@ final class CollectCommand implements Callable<Integer> {
           + "($REPLIKON_OPEN=true).")
   private boolean open;
 
-  // wired by the trust change
   @Option(names = "--writers", paramLabel = "FILE", defaultValue = "${env:REPLIKON_WRITERS}",
       description = "With --port: lines 'USER ed25519:KEY'; a commit to USER/... is accepted only "
           + "when signed by a listed key; reloaded on SIGHUP ($REPLIKON_WRITERS).")
   private Path writers;
 
-  // wired by the trust change
   @Option(names = "--readers", paramLabel = "FILE|*", defaultValue = "${env:REPLIKON_READERS}",
       description = "With --port: a connection must prove a listed key in the handshake before "
           + "it may subscribe ('*': any key that proves itself) ($REPLIKON_READERS).")
   private String readers;
+
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key that signs the collector's commits (PKCS#8 PEM, from "
+          + "'replikon keygen'; $REPLIKON_KEY; default: identity.key in the store, made on first "
+          + "use). A server peer with --writers takes them only if this key is listed for the "
+          + "user of --crdt; a self-certifying --crdt (ed25519:KEY/UUID) needs that key.")
+  private Path key;
 
   @Option(names = "--connect", paramLabel = "URL", split = ",",
       defaultValue = "${env:REPLIKON_CONNECT}",
@@ -317,6 +323,15 @@ final class CollectCommand implements Callable<Integer> {
         .withAuthor(address.user());
     if (tlsTrust != null) {
       peer = peer.withTrustCertificate(tlsTrust);
+    }
+    if (key != null) {
+      peer = peer.withKey(KeyFiles.read(key));
+    }
+    TrustFiles trust = new TrustFiles(Optional.ofNullable(writers), Optional.ofNullable(readers));
+    peer = peer.withAccess(trust);
+    if (trust.any() && HangupSignal.onHangup(trust::reload)) {
+      LOG.info("trust: {}; kill -HUP {} reloads the files", trust.describe(),
+          ProcessHandle.current().pid());
     }
     if (httpPort != null && !kind.equals("http")) {
       peer = peer.withHttpPort(httpPort).withHttpHost(statusHost);

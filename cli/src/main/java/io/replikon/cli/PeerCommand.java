@@ -1,5 +1,6 @@
 package io.replikon.cli;
 
+import io.replikon.client.KeyFiles;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import io.replikon.peer.EngineConfig;
@@ -13,15 +14,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code replikon peer}: runs a server peer until SIGTERM or SIGINT.
@@ -84,17 +86,21 @@ final class PeerCommand implements Callable<Integer> {
           + "an address other than loopback without --writers ($REPLIKON_OPEN=true).")
   private boolean open;
 
-  // wired by the trust change
   @Option(names = "--writers", paramLabel = "FILE", defaultValue = "${env:REPLIKON_WRITERS}",
       description = "Lines 'USER ed25519:KEY'; a commit to USER/... is accepted only when signed "
           + "by a listed key; reloaded on SIGHUP ($REPLIKON_WRITERS).")
   private Path writers;
 
-  // wired by the trust change
   @Option(names = "--readers", paramLabel = "FILE|*", defaultValue = "${env:REPLIKON_READERS}",
       description = "A connection must prove a listed key in the handshake before it may "
           + "subscribe ('*': any key that proves itself) ($REPLIKON_READERS).")
   private String readers;
+
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key of this peer (PKCS#8 PEM, from 'replikon keygen'), which "
+          + "signs its commits and proves it to peers that guard their reads ($REPLIKON_KEY; "
+          + "default: identity.key in the store, made on first use).")
+  private Path key;
 
   @Option(names = "--connect", paramLabel = "URL", split = ",",
       defaultValue = "${env:REPLIKON_CONNECT}",
@@ -205,6 +211,11 @@ final class PeerCommand implements Callable<Integer> {
     if (tlsCert != null) {
       config = config.withTls(tlsCert, tlsKey);
     }
+    if (key != null) {
+      config = config.withKey(KeyFiles.read(key));
+    }
+    TrustFiles trust = new TrustFiles(Optional.ofNullable(writers), Optional.ofNullable(readers));
+    config = config.withAccess(trust);
     if (tlsTrust != null) {
       config = config.withTrustCertificate(tlsTrust);
     }
@@ -216,8 +227,12 @@ final class PeerCommand implements Callable<Integer> {
         mode.name().toLowerCase(Locale.ROOT), tlsCert == null ? "-" : tlsCert,
         tlsKey == null ? "-" : "(set)", tlsTrust == null ? "-" : tlsTrust, maxSubscriptions,
         helloTimeout);
+    LOG.info("trust: {}", trust.describe());
     CountDownLatch stopped = new CountDownLatch(1);
     Peer peer = Peer.start(config);
+    if (trust.any() && HangupSignal.onHangup(trust::reload)) {
+      LOG.info("kill -HUP {} reloads the trust files", ProcessHandle.current().pid());
+    }
     LOG.info("listening on {}{}", peer.url().orElseThrow(),
         peer.httpAddress().map(a -> "; http on http://" + a.getHostString() + ":" + a.getPort())
             .orElse(""));
