@@ -67,6 +67,21 @@ final class CliProcess implements AutoCloseable {
     }
   }
 
+  /** Sends the process a signal by name (HUP, TERM...) with kill(1). */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0)
+        .as("kill -%s %d", name, process.pid()).isTrue();
+  }
+
+  /** Runs {@code replikon ARGS} to its end (at most 60 s): its exit code and everything it wrote. */
+  static Cli.Result runToEnd(String... args) throws IOException, InterruptedException {
+    try (CliProcess p = start(args)) {
+      int code = p.exitCode();
+      return new Cli.Result(code, p.output(), "");
+    }
+  }
+
   /**
    * Waits up to 60 s for the process to exit on its own and returns its exit code; fails the test
    * if it is still running then (a peer that should have refused to start, say).

@@ -74,12 +74,13 @@ class LogCommandTest {
     List<Update> u = populate();
     Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
+    String signer = " " + ALICE.key().verifyingKey() + " ";
     assertThat(r.out().lines()).containsExactly(
-        u.get(2).lastCommit().shortHex() + " 2023-11-14T22:13:22Z alice 1 tx parents "
-            + u.get(1).lastCommit().shortHex(),
-        u.get(1).lastCommit().shortHex() + " 2023-11-14T22:13:21Z alice 2 tx parents "
-            + u.get(0).lastCommit().shortHex(),
-        u.get(0).lastCommit().shortHex() + " 2023-11-14T22:13:20Z alice 0 tx");
+        u.get(2).lastCommit().shortHex() + " 2023-11-14T22:13:22Z alice" + signer
+            + "1 tx parents " + u.get(1).lastCommit().shortHex(),
+        u.get(1).lastCommit().shortHex() + " 2023-11-14T22:13:21Z alice" + signer
+            + "2 tx parents " + u.get(0).lastCommit().shortHex(),
+        u.get(0).lastCommit().shortHex() + " 2023-11-14T22:13:20Z alice" + signer + "0 tx");
     Cli.Result limited =
         Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString(), "-n", "1");
     assertThat(limited.out().lines()).hasSize(1);
@@ -200,6 +201,28 @@ class LogCommandTest {
     assertThat(r.out().lines().filter(l -> l.startsWith("verified")))
         .containsExactly("verified 3 commits and 2 chunks of 1 CDVCSs in rocksdb " + dir
             + " (durability batch): 1 damaged, 1 missing");
+  }
+
+  @Test
+  void verify_aStoredSignatureThatDoesNotVerify_orIsMissing_isReported() {
+    List<Update> u = populate();
+    Hash altered = u.get(1).lastCommit();
+    Hash stripped = u.get(2).lastCommit();
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      byte[] signature = store.get(Column.SIGNATURES, altered.toBytes()).orElseThrow();
+      signature[5] ^= 1;
+      store.put(Column.SIGNATURES, altered.toBytes(), signature);
+      store.delete(Column.SIGNATURES, stripped.toBytes());
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--verify", "--crdt",
+        TWEETS.toString());
+
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(LogCommand.DAMAGE_FOUND);
+    assertThat(r.out().lines()).contains(
+        "damaged signature of commit " + altered.hex() + " in " + TWEETS
+            + ": it does not verify against its signer " + ALICE.key().verifyingKey(),
+        "missing signature of commit " + stripped.hex() + " in " + TWEETS);
   }
 
   @Test

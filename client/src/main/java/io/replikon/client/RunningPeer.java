@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -477,8 +478,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
         connections.add(l.describe());
       }
       return new PeerStatus(config.peerId(),
-          config.role().name().toLowerCase(java.util.Locale.ROOT), connections, cdvcs.list(),
-          metrics.counters());
+          config.role().name().toLowerCase(java.util.Locale.ROOT),
+          key.verifyingKey().toString(), connections, cdvcs.list(), metrics.counters());
     });
   }
 
@@ -724,7 +725,16 @@ final class RunningPeer implements Peer, ConnectionHandler {
     PeerStatus.Counters counters() {
       return new PeerStatus.Counters(connectionsOpened.get(), commitsStored.get(),
           publishesStored.get(), valuesFetched.get(), bytesFetched.get(), refusals.get(),
-          internalErrors.get(), storeFailures.get());
+          internalErrors.get(), storeFailures.get(), forbiddenByLabel());
+    }
+
+    private Map<String, Long> forbiddenByLabel() {
+      Map<String, Long> out = new TreeMap<>();
+      for (PeerEvents.Forbidden kind : PeerEvents.Forbidden.values()) {
+        AtomicLong n = forbidden.get(kind);
+        out.put(kind.label(), n == null ? 0 : n.get());
+      }
+      return out;
     }
 
     @Override
@@ -756,7 +766,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
             key.verifyingKey(), Printable.of(error.message(), 1_000));
         ReplikonException refusal = new ReplikonException(ReplikonException.Reason.FORBIDDEN,
             "the peer at " + link.describe() + " refused this peer's key " + key.verifyingKey()
-                + ": " + Printable.of(error.message(), 1_000));
+                + ": forbidden: " + Printable.of(error.message(), 1_000));
         syncWaiters.values().forEach(w -> w.forEach(f -> f.completeExceptionally(refusal)));
         syncWaiters.clear();
       } else if (error.code() != Message.ErrorCode.FORBIDDEN || error.re() == 0) {
@@ -772,8 +782,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
         LOG.error("peer at {} refused the commits of {}: forbidden: {}", link.describe(),
             Printable.of(address.toString()), Printable.of(error.message(), 1_000));
         ReplikonException refusal = new ReplikonException(ReplikonException.Reason.FORBIDDEN,
-            "the peer at " + link.describe() + " refused the commits of " + address + ": "
-                + Printable.of(error.message(), 1_000));
+            "the peer at " + link.describe() + " refused the commits of " + address
+                + ": forbidden: " + Printable.of(error.message(), 1_000));
         refusedPublishes.put(address, refusal);
         List<Replication> waiting = replicationWaiters.remove(address);
         if (waiting != null) {
