@@ -239,6 +239,30 @@ class PeerEngineTrustTest {
   }
 
   @Test
+  void publish_ofTheRestOfARefusedHistory_isAcked_andNotAskedForAgain() {
+    NumberedLink l = connect("relay", Role.SERVER);
+    List<Update> h = history(ADDRESS, ALICE);
+    Message.Publish root = publish(ADDRESS, List.of(h.get(0)));
+    Message.Publish first = withEntries(root, List.of(withSignature(root.commits().get(0),
+        Signature.of(new byte[Signature.BYTES]))));
+    Message.Publish rest = publish(ADDRESS, List.of(h.get(1)));
+    engine.received(l, first);
+    assertThat(errorFor(l, first).code()).isEqualTo(ErrorCode.FORBIDDEN);
+    l.sent.clear();
+    engine.received(l, rest);
+    assertThat(acksFor(l, rest)).hasSize(1);
+    assertThat(l.of(Message.Kind.SUBSCRIBE)).as("a subscribe would bring the refused history"
+        + " again, and again").isEmpty();
+    assertThat(store.summary(ADDRESS)).isEmpty();
+    // a gap on another link is still asked for
+    NumberedLink other = connect("honest", Role.SERVER);
+    other.sent.clear();
+    engine.received(other, rest);
+    assertThat(other.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).isNotEmpty();
+    assertThat(acksFor(other, rest)).hasSize(1);
+  }
+
+  @Test
   void publish_anonymousUnsigned_withZeroedSignatures_isRefused_andStoresNothing() {
     NumberedLink l = connect("anonymous", Role.CLIENT);
     Message.Publish honest = publish(ADDRESS, history(ADDRESS, ALICE));
