@@ -952,6 +952,7 @@ public final class PeerEngine {
     }
     p.release();
     LinkState l = p.from;
+    l.forbiddenHere.add(a.address);
     if (links.containsKey(l.link.id())) {
       events.forbidden(l.link, kind, reason);
       events.refused(l.link, ErrorCode.FORBIDDEN, reason);
@@ -995,7 +996,9 @@ public final class PeerEngine {
       // A parent is neither stored nor in the publish: something went missing on the way. Ask
       // again with what this peer has; the sender answers with the difference.
       finish(a, p, false);
-      subscribeOn(p.from, List.of(a.address));
+      if (!p.from.forbiddenHere.contains(a.address)) {
+        subscribeOn(p.from, List.of(a.address));
+      }
       return;
     }
     p.fresh = preview.newCommits();
@@ -1630,6 +1633,12 @@ public final class PeerEngine {
     final Map<Address, Set<Hash>> confirmed = new HashMap<>();
     /** Addresses the other peer could not store, waiting to be offered again. */
     final Map<Address, Retry> retries = new HashMap<>();
+    /**
+     * Addresses of which this peer refused a publish from this link as {@code forbidden}: a gap
+     * that follows (the rest of the refused history) is not asked for again on this link, which
+     * would bring the same history and the same refusal, over and over.
+     */
+    final Set<Address> forbiddenHere = new HashSet<>();
     final Map<Address, Deque<Hash>> outbox = new HashMap<>();
     /** Fetches received and not yet answered in full, oldest first. */
     final Deque<FetchJob> fetches = new ArrayDeque<>();
