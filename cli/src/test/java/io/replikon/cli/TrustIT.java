@@ -115,7 +115,7 @@ class TrustIT {
     Cli.Result log = Cli.run("", "log", "--store", dir.resolve("p").toString());
     assertThat(log.exitCode()).as(log.err()).isZero();
     assertThat(log.out().lines()).hasSize(1).first().asString()
-        .startsWith(address + " 2 2 "); // the root and one commit of two tweets, nothing else
+        .startsWith(address + " 2 commits 2 transactions "); // a root and one commit of 2 tweets
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.replikon.protocol.Message;
 import io.replikon.trust.AccessPolicy;
 import io.replikon.trust.Challenge;
 import io.replikon.trust.SigningKey;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -120,6 +121,10 @@ public record EngineConfig(String peerId, Message.Role role, int maxUnackedPubli
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(trust, "trust");
+    if (peerId.getBytes(StandardCharsets.UTF_8).length > Message.MAX_PEER_ID_BYTES) {
+      throw new IllegalArgumentException("a peer id has at most " + Message.MAX_PEER_ID_BYTES
+          + " UTF-8 bytes, got " + peerId.getBytes(StandardCharsets.UTF_8).length);
+    }
     if (maxUnackedPublishes < 1 || maxQueuedPublishes < 1 || maxCommitsPerPublish < 1
         || maxCommitsPerPublish > Message.MAX_COMMITS_PER_PUBLISH
         || maxInlineBytes < 0 || maxInlineBytes > Message.MAX_FRAME_BYTES / 2) {

@@ -364,16 +364,6 @@ class PeerEngineTrustTest {
     assertThat(commits(ADDRESS)).isEqualTo(1);
   }
 
-  @Test
-  void submit_ofACommitWithABadSignature_throwsForbidden_andStoresNothing() {
-    Update root = Cdvcs.create(ADDRESS, ALICE, 1);
-    Update unsigned = new Update(ADDRESS, List.of(withSignature(root.commits().get(0),
-        Signature.of(new byte[Signature.BYTES]))), root.commitValues(), root.chunkValues());
-    assertThatThrownBy(() -> engine.submit(unsigned)).isInstanceOf(ReplikonException.class)
-        .extracting(e -> ((ReplikonException) e).reason()).isEqualTo(Reason.FORBIDDEN);
-    assertThat(store.summary(ADDRESS)).isEmpty();
-  }
-
   // ---- reads ----
 
   @Test
