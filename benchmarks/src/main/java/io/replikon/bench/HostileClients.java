@@ -9,6 +9,8 @@ import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Update;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
+import io.replikon.trust.Signature;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.io.BufferedOutputStream;
@@ -1082,31 +1084,50 @@ final class HostileClients {
   // A root and one commit with one chunk, to publish
 
   static final class Fixture {
+    /** The key the attacks sign with: a valid signature, so that what is refused is the attack. */
+    static final SigningKey ATTACKER = SigningKey.generate();
+
     final Address address;
     final Commit root;
     final Commit commit;
     final Hash chunkId;
     final byte[] chunk;
     final Map<Hash, byte[]> values = new LinkedHashMap<>();
+    final Signature rootSignature;
+    final Signature commitSignature;
 
-    private Fixture(Address address, byte[] chunk) {
+    private Fixture(Address address, byte[] chunk, SigningKey key, boolean signed) {
       this.address = address;
       long ts = System.currentTimeMillis();
-      this.root = new Commit(List.of(), List.of(), "attacker", ts, address);
+      this.root = new Commit(List.of(), List.of(), "attacker", ts, address, key.verifyingKey());
       this.chunk = chunk;
       this.chunkId = Hash.sha256(chunk);
       this.commit = new Commit(List.of(root.id()), List.of(chunkId), "attacker", ts + 1,
-          address);
+          address, key.verifyingKey());
+      Signature none = Signature.of(new byte[Signature.BYTES]);
+      this.rootSignature = signed ? key.signCommit(root.id()) : none;
+      this.commitSignature = signed ? key.signCommit(commit.id()) : none;
       values.put(root.id(), root.encode());
       values.put(commit.id(), commit.encode());
       values.put(chunkId, chunk);
     }
 
-    /** A fixture whose chunk is one transaction {@code ["blob", "xxx…"]} of about that size. */
+    /**
+     * A fixture whose chunk is one transaction {@code ["blob", "xxx…"]} of about that size, its
+     * commits signed by {@link #ATTACKER}.
+     */
     static Fixture withChunk(Address address, int bytes) {
+      return withChunk(address, bytes, ATTACKER, true);
+    }
+
+    /**
+     * The same, with the commits naming {@code key} as their signer and signed by it, or with
+     * 64 zero bytes for signatures when {@code signed} is false.
+     */
+    static Fixture withChunk(Address address, int bytes, SigningKey key, boolean signed) {
       ArrayNode tx = F.arrayNode().add("blob").add("x".repeat(bytes));
       byte[] chunk = CanonicalCbor.encode(F.arrayNode().add(tx));
-      return new Fixture(address, chunk);
+      return new Fixture(address, chunk, key, signed);
     }
 
     byte[] publish(long id, boolean chunkInline) {
@@ -1117,8 +1138,8 @@ final class HostileClients {
         inline.put(chunkId, chunk);
       }
       return MessageCodec.encode(new Message.Publish(id, address,
-          List.of(new Update.Entry(root.id(), List.of()),
-              new Update.Entry(commit.id(), List.of(root.id()))),
+          List.of(new Update.Entry(root.id(), List.of(), rootSignature),
+              new Update.Entry(commit.id(), List.of(root.id()), commitSignature)),
           Set.of(commit.id()), inline));
     }
 
@@ -1453,7 +1474,7 @@ final class HostileClients {
 
   static byte[] hello(String peer) {
     return MessageCodec.encode(new Message.Hello(1, peer, Message.PROTOCOL_VERSION,
-        Message.Role.CLIENT, Map.of()));
+        Message.Role.CLIENT));
   }
 
   static byte[] upgradeRequest(int port) {
