@@ -113,7 +113,13 @@ final class HostileClients {
         new Attack("newline-name", "7b. hello with a newline in the peer name",
             "control characters escaped in logs", HostileClients::newlineName),
         new Attack("connections-5000", "8. 5,000 concurrent connections",
-            "cap on concurrent connections", HostileClients::manyConnections));
+            "cap on concurrent connections", HostileClients::manyConnections),
+        new Attack("unsigned", "9a. publish with zero-byte signatures (anonymous client)",
+            "forbidden, nothing stored, the link goes on", HostileClients::unsigned),
+        new Attack("self-certifying", "9b. publish to another key's self-certifying address",
+            "forbidden, nothing stored, the link goes on", HostileClients::selfCertifying),
+        new Attack("unlisted-key", "9c. publish signed by a key not in --writers",
+            "forbidden, nothing stored, the link goes on", HostileClients::unlistedKey));
     Path work = Files.createTempDirectory("replikon-bench-attacks-");
     List<Outcome> outcomes = new ArrayList<>();
     for (Attack a : attacks) {
@@ -177,7 +183,17 @@ final class HostileClients {
     Outcome out = new Outcome(a);
     Path dir = work.resolve(a.name());
     Files.createDirectories(dir);
-    Target t = Target.start(launcher, o.javaOpts(), dir);
+    List<String> peerArgs = List.of();
+    if (a.name().equals("unlisted-key")) {
+      if (!peerHelp(launcher).contains("--writers")) {
+        out.note("skipped: `" + launcher + " peer` has no --writers");
+        out.json.put("skipped", true);
+        out.closedCell = "skipped";
+        return out;
+      }
+      peerArgs = List.of("--writers", writersFile(dir).toString());
+    }
+    Target t = Target.start(launcher, o.javaOpts(), dir, peerArgs);
     out.json.put("loadavg_start", loadAverage());
     out.json.put("ws_port", t.wsPort);
     out.json.put("http_port", t.httpPort);
@@ -799,9 +815,12 @@ final class HostileClients {
     final AtomicLong lastRssKb = new AtomicLong();
     private final Thread sampler;
     private volatile boolean sampling = true;
+    /** Whether the peer was started with a writers file. */
+    final boolean writers;
 
-    private Target(Process process, int wsPort, int httpPort, Path log) {
+    private Target(Process process, int wsPort, int httpPort, Path log, boolean writers) {
       this.process = process;
+      this.writers = writers;
       this.pid = process.pid();
       this.wsPort = wsPort;
       this.httpPort = httpPort;
@@ -812,7 +831,8 @@ final class HostileClients {
       sampler.start();
     }
 
-    static Target start(Path launcher, String javaOpts, Path dir) throws Exception {
+    static Target start(Path launcher, String javaOpts, Path dir, List<String> peerArgs)
+        throws Exception {
       int ws = freePort();
       int http = freePort();
       while (http == ws) {
@@ -825,14 +845,16 @@ final class HostileClients {
       Files.writeString(oomHook, "#!/bin/sh\ndate +%s >> '" + dir.resolve("oom-thrown")
           + "'\n");
       oomHook.toFile().setExecutable(true);
-      ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "peer", "--host", HOST,
+      List<String> command = new ArrayList<>(List.of(launcher.toString(), "peer", "--host", HOST,
           "--port", Integer.toString(ws), "--http-port", Integer.toString(http),
-          "--store", dir.resolve("store").toString(), "--peer-id", "target")
+          "--store", dir.resolve("store").toString(), "--peer-id", "target"));
+      command.addAll(peerArgs);
+      ProcessBuilder pb = new ProcessBuilder(command)
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("REPLIKON_"));
       pb.environment().put("REPLIKON_JAVA_OPTS", javaOpts + " -XX:OnOutOfMemoryError=" + oomHook);
       Process p = pb.start();
-      Target t = new Target(p, ws, http, log);
+      Target t = new Target(p, ws, http, log, peerArgs.contains("--writers"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (System.nanoTime() < deadline) {
         if (!p.isAlive()) {
@@ -1566,6 +1588,116 @@ final class HostileClients {
       s.bind(new InetSocketAddress(HOST, 0));
       return s.getLocalPort();
     }
+  }
+
+  /** The writers file of attack 9c: user {@code attacker} may write with one key, not ours. */
+  static final SigningKey LISTED = SigningKey.generate();
+
+  static Path writersFile(Path dir) throws IOException {
+    Path f = dir.resolve("writers");
+    Files.writeString(f, "# HostileClients: the attacker's key is not listed\nattacker "
+        + LISTED.verifyingKey() + "\n");
+    return f;
+  }
+
+  /** The output of {@code <launcher> peer --help}, to see which flags this peer has. */
+  static String peerHelp(Path launcher) throws Exception {
+    Process p = new ProcessBuilder(launcher.toString(), "peer", "--help")
+        .redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return text;
+  }
+
+  /** 9a. A root and a commit whose signatures are 64 zero bytes, as a client without a key. */
+  private static void unsigned(Target t, Outcome out) throws Exception {
+    Address address = new Address("attacker", UUID.randomUUID());
+    refusedPublish(t, out, Fixture.withChunk(address, 1000, Fixture.ATTACKER, false));
+  }
+
+  /**
+   * 9b. Commits correctly signed by the attacker's key to {@code ed25519:<another key>/...}, an
+   * address only that other key may write (no writers file needed).
+   */
+  private static void selfCertifying(Target t, Outcome out) throws Exception {
+    Address address = new Address(SigningKey.generate().verifyingKey().toString(),
+        UUID.randomUUID());
+    refusedPublish(t, out, Fixture.withChunk(address, 1000));
+  }
+
+  /**
+   * 9c. Commits correctly signed by the attacker's key to {@code attacker/...}, on a peer whose
+   * writers file lists another key for {@code attacker}.
+   */
+  private static void unlistedKey(Target t, Outcome out) throws Exception {
+    Address address = new Address("attacker", UUID.randomUUID());
+    refusedPublish(t, out, Fixture.withChunk(address, 1000));
+  }
+
+  /**
+   * Publishes {@code fx} (every value inline), expects {@code forbidden} for it; then, on the
+   * same connection, a good publish (signed by the attacker's key, to a plain address, which
+   * this peer takes unless a writers file says otherwise: then the listed key signs it) must be
+   * acked; then a new connection subscribes to {@code fx}'s address and must be told no heads.
+   */
+  private static void refusedPublish(Target t, Outcome out, Fixture fx) throws Exception {
+    try (Ws ws = Ws.open(t.wsPort, 5000)) {
+      ws.sendMessage(hello("forger"));
+      long start = System.nanoTime();
+      ws.sendMessage(fx.publish(2, true));
+      ws.flush();
+      String answer = fx.serveUntilAck(ws, 2, 15_000);
+      out.json.put("answer", answer);
+      out.note(String.format(Locale.ROOT, "answered in %.0f ms: %s",
+          (System.nanoTime() - start) / 1e6, cut(answer, 160)));
+      if (answer.startsWith("EOF") || answer.startsWith("close")) {
+        out.ended(answer, start);
+        return;
+      }
+      SigningKey good = t.writers ? LISTED : Fixture.ATTACKER;
+      Fixture ok = Fixture.withChunk(new Address("attacker", UUID.randomUUID()), 1000, good, true);
+      ws.sendMessage(ok.publish(3, true));
+      ws.flush();
+      String then = ok.serveUntilAck(ws, 3, 15_000);
+      out.json.put("same_link_after", then);
+      out.note("then a signed publish on the same link: " + cut(then, 80));
+    }
+    Set<Hash> heads = storedHeads(t.wsPort, fx.address);
+    out.json.put("stored_heads", heads == null ? -1 : heads.size());
+    out.note(heads == null ? "stored: no answer to a subscribe"
+        : heads.isEmpty() ? "nothing stored (a new subscriber is told no heads)"
+        : "**stored: a new subscriber is told " + heads.size() + " head(s)**");
+  }
+
+  /**
+   * The heads a new connection is told for {@code address} after subscribing to it (empty: the
+   * peer holds nothing there), or null without an answer in 5 s.
+   */
+  static Set<Hash> storedHeads(int port, Address address) {
+    try (Ws ws = Ws.open(port, 5000)) {
+      ws.sendMessage(hello("checker"));
+      ws.sendMessage(MessageCodec.encode(new Message.Subscribe(2,
+          List.of(new Message.Interest(address, Set.of())))));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (System.nanoTime() < deadline) {
+        ws.timeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline
+            - System.nanoTime())));
+        Ws.Frame f = ws.read(1 << 20);
+        if (f == null || f.opcode() == Ws.CLOSE) {
+          return null;
+        }
+        if (f.message() instanceof Message.Publish p && p.address().equals(address)) {
+          return p.heads();
+        }
+      }
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  static String cut(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "…";
   }
 
   static String shortError(Throwable e) {
