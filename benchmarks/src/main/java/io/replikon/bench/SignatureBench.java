@@ -29,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar SignatureBench -f 1 -wi 3 -w 2s -i 5
- * -r 2s}
+ * -r 2s}; or, on a shared machine, {@code java -cp benchmarks/target/benchmarks.jar
+ * io.replikon.bench.SignatureBench [n]}, which also gives this thread's CPU time per operation
+ * (what the operation costs whatever the neighbours do).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -70,5 +72,32 @@ public class SignatureBench {
   @Benchmark
   public VerifyingKey keyFromBytes() {
     return VerifyingKey.of(keyBytes);
+  }
+
+  /** Times {@code n} (default 20,000) of each operation after as many to warm up. */
+  public static void main(String[] args) {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    SignatureBench b = new SignatureBench();
+    b.setUp();
+    for (int round = 0; round < 2; round++) {
+      String label = round == 0 ? "warm-up " : "";
+      time(label + "signCommit", n, b::signCommit);
+      time(label + "verifyCommit", n, b::verifyCommit);
+      time(label + "keyFromBytes", n, b::keyFromBytes);
+    }
+  }
+
+  private static void time(String name, int n, java.util.function.Supplier<?> op) {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long cpu0 = mx.getCurrentThreadCpuTime();
+    long t0 = System.nanoTime();
+    int sink = 0;
+    for (int i = 0; i < n; i++) {
+      sink += System.identityHashCode(op.get()) & 1;
+    }
+    double wall = (System.nanoTime() - t0) / 1e3 / n;
+    double cpu = (mx.getCurrentThreadCpuTime() - cpu0) / 1e3 / n;
+    System.out.printf(java.util.Locale.ROOT, "%-24s %8.1f us/op wall %8.1f us/op CPU (%d)%n",
+        name, wall, cpu, sink);
   }
 }
