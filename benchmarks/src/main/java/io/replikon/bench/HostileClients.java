@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Update;
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.KeyList;
 import io.replikon.trust.Signature;
 import io.replikon.trust.SigningKey;
 import io.replikon.value.CanonicalCbor;
@@ -34,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -186,10 +191,7 @@ final class HostileClients {
     List<String> peerArgs = List.of();
     if (a.name().equals("unlisted-key")) {
       if (!peerHelp(launcher).contains("--writers")) {
-        out.note("skipped: `" + launcher + " peer` has no --writers");
-        out.json.put("skipped", true);
-        out.closedCell = "skipped";
-        return out;
+        return unlistedKeyInProcess(out, dir);
       }
       peerArgs = List.of("--writers", writersFile(dir).toString());
     }
@@ -1600,6 +1602,31 @@ final class HostileClients {
     return f;
   }
 
+  /**
+   * Attack 9c when the launcher's peer has no {@code --writers}: against a server {@link Peer}
+   * in this JVM with the same writers list through {@code PeerConfig.withAccess}. The same
+   * checks (forbidden; the link goes on; nothing stored; a well-behaved client after), without
+   * the process figures (RSS, health, CPU, log).
+   */
+  private static Outcome unlistedKeyInProcess(Outcome out, Path dir) throws Exception {
+    out.note("in-process peer (PeerConfig.withAccess): this launcher's peer has no --writers");
+    out.json.put("in_process", true);
+    KeyList writers = KeyList.read(writersFile(dir), false);
+    int ws = freePort();
+    try (Peer peer = Peer.start(PeerConfig.server(dir.resolve("store")).withPeerId("target")
+        .withListen(HOST, ws)
+        .withAccess(() -> new AccessPolicy(Optional.of(writers), Optional.empty())))) {
+      int port = peer.url().orElseThrow().getPort();
+      refusedPublish(port, true, out);
+      ProbeResult probe = ProbeResult.run(port);
+      out.json.put("client_after_ok", probe.ok());
+      out.clientCell = "after: " + (probe.ok() ? "yes" : "NO");
+      out.healthCell = "not measured (in process)";
+    }
+    System.out.println("   " + out.tableRow());
+    return out;
+  }
+
   /** The output of {@code <launcher> peer --help}, to see which flags this peer has. */
   static String peerHelp(Path launcher) throws Exception {
     Process p = new ProcessBuilder(launcher.toString(), "peer", "--help")
@@ -1612,7 +1639,8 @@ final class HostileClients {
   /** 9a. A root and a commit whose signatures are 64 zero bytes, as a client without a key. */
   private static void unsigned(Target t, Outcome out) throws Exception {
     Address address = new Address("attacker", UUID.randomUUID());
-    refusedPublish(t, out, Fixture.withChunk(address, 1000, Fixture.ATTACKER, false));
+    refusedPublish(t.wsPort, t.writers, out, Fixture.withChunk(address, 1000, Fixture.ATTACKER,
+        false));
   }
 
   /**
@@ -1622,7 +1650,7 @@ final class HostileClients {
   private static void selfCertifying(Target t, Outcome out) throws Exception {
     Address address = new Address(SigningKey.generate().verifyingKey().toString(),
         UUID.randomUUID());
-    refusedPublish(t, out, Fixture.withChunk(address, 1000));
+    refusedPublish(t.wsPort, t.writers, out, Fixture.withChunk(address, 1000));
   }
 
   /**
@@ -1630,8 +1658,12 @@ final class HostileClients {
    * writers file lists another key for {@code attacker}.
    */
   private static void unlistedKey(Target t, Outcome out) throws Exception {
+    refusedPublish(t.wsPort, t.writers, out);
+  }
+
+  private static void refusedPublish(int wsPort, boolean writers, Outcome out) throws Exception {
     Address address = new Address("attacker", UUID.randomUUID());
-    refusedPublish(t, out, Fixture.withChunk(address, 1000));
+    refusedPublish(wsPort, writers, out, Fixture.withChunk(address, 1000));
   }
 
   /**
@@ -1640,8 +1672,9 @@ final class HostileClients {
    * this peer takes unless a writers file says otherwise: then the listed key signs it) must be
    * acked; then a new connection subscribes to {@code fx}'s address and must be told no heads.
    */
-  private static void refusedPublish(Target t, Outcome out, Fixture fx) throws Exception {
-    try (Ws ws = Ws.open(t.wsPort, 5000)) {
+  private static void refusedPublish(int wsPort, boolean writers, Outcome out, Fixture fx)
+      throws Exception {
+    try (Ws ws = Ws.open(wsPort, 5000)) {
       ws.sendMessage(hello("forger"));
       long start = System.nanoTime();
       ws.sendMessage(fx.publish(2, true));
@@ -1654,7 +1687,7 @@ final class HostileClients {
         out.ended(answer, start);
         return;
       }
-      SigningKey good = t.writers ? LISTED : Fixture.ATTACKER;
+      SigningKey good = writers ? LISTED : Fixture.ATTACKER;
       Fixture ok = Fixture.withChunk(new Address("attacker", UUID.randomUUID()), 1000, good, true);
       ws.sendMessage(ok.publish(3, true));
       ws.flush();
@@ -1662,7 +1695,7 @@ final class HostileClients {
       out.json.put("same_link_after", then);
       out.note("then a signed publish on the same link: " + cut(then, 80));
     }
-    Set<Hash> heads = storedHeads(t.wsPort, fx.address);
+    Set<Hash> heads = storedHeads(wsPort, fx.address);
     out.json.put("stored_heads", heads == null ? -1 : heads.size());
     out.note(heads == null ? "stored: no answer to a subscribe"
         : heads.isEmpty() ? "nothing stored (a new subscriber is told no heads)"

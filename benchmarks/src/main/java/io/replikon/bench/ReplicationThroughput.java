@@ -139,7 +139,7 @@ public final class ReplicationThroughput {
     double encodeSeconds = (System.nanoTime() - e0) / 1e9 * commits / encodeCommits;
 
     // 1 MiB frames, or one commit's bytes when a commit holds less (small commits)
-    int frame = (int) Math.min(1 << 20, payload.length);
+    int frame = Math.min(1 << 20, payload.length);
     RawWebSocket.Run sink = new RawWebSocket.Run(frame, 8, false, false);
     RawWebSocket.Run echo = new RawWebSocket.Run(frame, 8, false, true);
     RawWebSocket.stream(payload, Math.min(totalBytes, 200L << 20), echo); // warm-up
