@@ -1,8 +1,10 @@
 package io.replikon.client;
 
 import io.replikon.cdvcs.CdvcsStore;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A snapshot of a peer, for the status page and {@code /metrics}.
@@ -42,9 +44,9 @@ public record PeerStatus(String peerId, String role, String key, List<String> co
   public record Counters(long connectionsOpened, long commitsStored, long publishesStored,
       long valuesFetched, long bytesFetched, long refusals, long internalErrors,
       long storeFailures, Map<String, Long> forbidden) {
-    /** Copies the map. */
+    /** Copies the map, ordered by reason. */
     public Counters {
-      forbidden = Map.copyOf(forbidden);
+      forbidden = Collections.unmodifiableMap(new TreeMap<>(forbidden));
     }
   }
 }
