@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -130,21 +131,8 @@ final class CollectCommand implements Callable<Integer> {
           + "(0.0.0.0, ::, a LAN address, a name for one) needs --writers or --open.")
   private String host;
 
-  @Option(names = "--open", defaultValue = "${env:REPLIKON_OPEN:-false}",
-      description = "With --port: accept commits from anyone who can reach the port, which lets "
-          + "the collector listen on an address other than loopback without --writers "
-          + "($REPLIKON_OPEN=true).")
-  private boolean open;
-
-  @Option(names = "--writers", paramLabel = "FILE", defaultValue = "${env:REPLIKON_WRITERS}",
-      description = "With --port: lines 'USER ed25519:KEY'; a commit to USER/... is accepted only "
-          + "when signed by a listed key; reloaded on SIGHUP ($REPLIKON_WRITERS).")
-  private Path writers;
-
-  @Option(names = "--readers", paramLabel = "FILE|*", defaultValue = "${env:REPLIKON_READERS}",
-      description = "With --port: a connection must prove a listed key in the handshake before "
-          + "it may subscribe ('*': any key that proves itself) ($REPLIKON_READERS).")
-  private String readers;
+  @Mixin
+  private TrustOptions trust = new TrustOptions();
 
   @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
       description = "The private key that signs the collector's commits (PKCS#8 PEM, from "
@@ -303,7 +291,7 @@ final class CollectCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "the http source needs --http-port");
     }
     if (port != null) {
-      Exposure.requireWritersOrOpen(spec, host, writers, open);
+      trust.requireWritersOrOpen(spec, host);
     }
     String statusHost = httpHost != null ? httpHost : host;
     if (httpPort != null) {
@@ -327,12 +315,7 @@ final class CollectCommand implements Callable<Integer> {
     if (key != null) {
       peer = peer.withKey(KeyFiles.read(key));
     }
-    TrustFiles trust = new TrustFiles(Optional.ofNullable(writers), Optional.ofNullable(readers));
-    peer = peer.withAccess(trust);
-    if (trust.any() && HangupSignal.onHangup(trust::reload)) {
-      LOG.info("trust: {}; kill -HUP {} reloads the files", trust.describe(),
-          ProcessHandle.current().pid());
-    }
+    peer = trust.apply(peer);
     if (httpPort != null && !kind.equals("http")) {
       peer = peer.withHttpPort(httpPort).withHttpHost(statusHost);
     }
@@ -345,13 +328,12 @@ final class CollectCommand implements Callable<Integer> {
       config = config.withJournalRepair();
     }
     Source input = source(kind);
-    LOG.info("configuration: crdt={} source={} store={} journal={} host={} {} open={} writers={}"
-            + " readers={} flush-interval={} flush-threshold={} durability={} http-port={}"
+    LOG.info("configuration: crdt={} source={} store={} journal={} host={} {} {}"
+            + " flush-interval={} flush-threshold={} durability={} http-port={}"
             + " http-host={} http-token={} repair-journal={}",
         address, input.describe(), store.toAbsolutePath(),
         config.journalDirectory().toAbsolutePath(), host,
-        port != null ? "port=" + port : "connect=" + connect, open,
-        writers == null ? "-" : writers, readers == null ? "-" : readers, flushInterval,
+        port != null ? "port=" + port : "connect=" + connect, trust, flushInterval,
         flushThreshold, mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
         statusHost, httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
     Collector collector;

@@ -14,13 +14,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -81,20 +81,8 @@ final class PeerCommand implements Callable<Integer> {
           + "--writers or --open.")
   private String host;
 
-  @Option(names = "--open", defaultValue = "${env:REPLIKON_OPEN:-false}",
-      description = "Accept commits from anyone who can reach the port: lets the peer listen on "
-          + "an address other than loopback without --writers ($REPLIKON_OPEN=true).")
-  private boolean open;
-
-  @Option(names = "--writers", paramLabel = "FILE", defaultValue = "${env:REPLIKON_WRITERS}",
-      description = "Lines 'USER ed25519:KEY'; a commit to USER/... is accepted only when signed "
-          + "by a listed key; reloaded on SIGHUP ($REPLIKON_WRITERS).")
-  private Path writers;
-
-  @Option(names = "--readers", paramLabel = "FILE|*", defaultValue = "${env:REPLIKON_READERS}",
-      description = "A connection must prove a listed key in the handshake before it may "
-          + "subscribe ('*': any key that proves itself) ($REPLIKON_READERS).")
-  private String readers;
+  @Mixin
+  private TrustOptions trust = new TrustOptions();
 
   @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
       description = "The private key of this peer (PKCS#8 PEM, from 'replikon keygen'), which "
@@ -180,7 +168,7 @@ final class PeerCommand implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
     }
-    Exposure.requireWritersOrOpen(spec, host, writers, open);
+    trust.requireWritersOrOpen(spec, host);
     Durability mode = durability;
     String id = peerId != null ? peerId : defaultPeerId();
     if (maxSubscriptions < 1 || helloTimeout.isZero() || helloTimeout.isNegative()) {
@@ -214,25 +202,19 @@ final class PeerCommand implements Callable<Integer> {
     if (key != null) {
       config = config.withKey(KeyFiles.read(key));
     }
-    TrustFiles trust = new TrustFiles(Optional.ofNullable(writers), Optional.ofNullable(readers));
-    config = config.withAccess(trust);
+    config = trust.apply(config);
     if (tlsTrust != null) {
       config = config.withTrustCertificate(tlsTrust);
     }
-    LOG.info("configuration: peer-id={} store={} host={} port={} open={} writers={} readers={} "
+    LOG.info("configuration: peer-id={} store={} host={} port={} {} "
         + "connect={} http-port={} http-host={} durability={} tls-cert={} tls-key={} tls-trust={} "
-        + "max-subscriptions={} hello-timeout={}", id, store.toAbsolutePath(), host, port, open,
-        writers == null ? "-" : writers, readers == null ? "-" : readers, connect,
+        + "max-subscriptions={} hello-timeout={}", id, store.toAbsolutePath(), host, port, trust, connect,
         httpPort == null ? "off" : httpPort, config.statusHost(),
         mode.name().toLowerCase(Locale.ROOT), tlsCert == null ? "-" : tlsCert,
         tlsKey == null ? "-" : "(set)", tlsTrust == null ? "-" : tlsTrust, maxSubscriptions,
         helloTimeout);
-    LOG.info("trust: {}", trust.describe());
     CountDownLatch stopped = new CountDownLatch(1);
     Peer peer = Peer.start(config);
-    if (trust.any() && HangupSignal.onHangup(trust::reload)) {
-      LOG.info("kill -HUP {} reloads the trust files", ProcessHandle.current().pid());
-    }
     LOG.info("listening on {}{}", peer.url().orElseThrow(),
         peer.httpAddress().map(a -> "; http on http://" + a.getHostString() + ":" + a.getPort())
             .orElse(""));
