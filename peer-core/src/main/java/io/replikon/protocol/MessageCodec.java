@@ -289,8 +289,12 @@ public final class MessageCodec {
    * slice from offset 0 that holds the value's total length). Slices of a larger value are not
    * checked here: only the whole value can be, by whoever puts it together.
    *
+   * <p>It also checks the signatures of a publish's commits whose values it carries, up to the
+   * first bad one, without refusing anything for them (the engine refuses a bad signature as
+   * {@code forbidden}, and finds the good ones verified already).
+   *
    * <p>A transport calls this on its I/O thread, so that a peer's engine thread need not hash
-   * what arrives (see {@link io.replikon.peer.Link#verifiesValues()}).
+   * what arrives nor verify its signatures (see {@link io.replikon.peer.Link#verifiesValues()}).
    *
    * @throws ReplikonException {@code HASH_MISMATCH} for a value that does not hash to its id
    *     (naming both), and as {@link #decode(ByteBuffer)}
@@ -298,7 +302,11 @@ public final class MessageCodec {
   public static Message decodeVerified(ByteBuffer frame) {
     Message m = decode(frame);
     switch (m.kind()) {
-      case PUBLISH -> ((Message.Publish) m).values().forEach(MessageCodec::verifyValue);
+      case PUBLISH -> {
+        Message.Publish p = (Message.Publish) m;
+        p.values().forEach(MessageCodec::verifyValue);
+        verifySignatures(p);
+      }
       case FETCH_REPLY -> {
         for (Message.Slice s : ((Message.FetchReply) m).slices()) {
           if (!s.isMissing() && s.offset() == 0 && s.bytes().length == s.total()) {
@@ -309,6 +317,28 @@ public final class MessageCodec {
       case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, AUTH, ERROR -> { } // no values
     }
     return m;
+  }
+
+  /**
+   * Checks the signatures of a publish's commits whose values travel in it, on the caller's thread
+   * (a transport's I/O thread), up to the first that fails: the engine checks every commit again
+   * before storing it, and finds these verified already ({@link VerifyingKey#verifiesCommit}
+   * remembers good signatures), so its thread, which also writes the store, is spared the work. A
+   * bad signature is left for the engine to refuse as {@code forbidden}; the link is not closed
+   * here.
+   */
+  private static void verifySignatures(Message.Publish p) {
+    try {
+      for (Update.Entry e : p.commits()) {
+        byte[] value = p.values().get(e.id());
+        if (value != null
+            && !Commit.decode(value).signer().verifiesCommit(e.id(), e.signature())) {
+          return;
+        }
+      }
+    } catch (ReplikonException notACommit) {
+      return; // an entry naming a chunk: the engine refuses it with its reason
+    }
   }
 
   /**

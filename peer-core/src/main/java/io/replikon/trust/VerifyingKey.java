@@ -130,9 +130,20 @@ public final class VerifyingKey implements Comparable<VerifyingKey> {
     }
   }
 
-  /** Returns true if {@code signature} is this key's signature of the commit {@code id}. */
+  /**
+   * Returns true if {@code signature} is this key's signature of the commit {@code id}. A good
+   * signature is remembered for a while (a bounded, process-wide set), so checking the same one
+   * again, on any thread, costs a lookup rather than an Ed25519 verification (about 0.5 ms).
+   */
   public boolean verifiesCommit(Hash id, Signature signature) {
-    return verifies(SignedText.commit(id), signature);
+    if (VerifiedSignatures.contains(this, id, signature)) {
+      return true;
+    }
+    boolean good = verifies(SignedText.commit(id), signature);
+    if (good) {
+      VerifiedSignatures.add(this, id, signature);
+    }
+    return good;
   }
 
   /**
