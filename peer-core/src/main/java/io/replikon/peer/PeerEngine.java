@@ -91,6 +91,18 @@ import java.util.Set;
  * is queued toward a link that does not read stays about one reply or publish past the
  * transport's byte budget, whatever it asks for.
  *
+ * Trust. Every commit carries its signer's signature of its id (Update.Entry.signature). Before
+ * a publish is written, each new commit is decoded and checked: its address is the publish's, its
+ * signature verifies against the signer its value names, and the access policy lets that signer
+ * write the address (self-certifying addresses: only their own key; a writers list: only listed
+ * keys). A failure refuses that publish as forbidden (PeerEvents.forbidden), stores nothing of it
+ * and keeps the link; the link remembers the refused address, so the rest of a refused history
+ * does not make it ask again. A link's transport may have verified the signatures of inline
+ * commits already (VerifyingKey remembers good ones), which makes the check a lookup. Local
+ * commits are authorized, not verified again (Cdvcs signed them). With a readers list, this
+ * peer's hello carries a challenge, and the link is not ready (nothing is sent to it, nothing but
+ * auth and error taken from it) until its auth proves a listed key for this connection.
+ *
  * Store failures. A write that fails (a full disk) or a stored value that cannot be read (a
  * damaged file) is not the other peer's fault: the publish or subscribe it concerns is answered
  * with an error internal that says what failed, the link stays open (PeerEvents.storeFailed), and
@@ -349,10 +361,9 @@ public final class PeerEngine {
     }
     if (l.hello != null && !l.ready() && message.kind() != Message.Kind.AUTH
         && message.kind() != Message.Kind.ERROR) {
-      String reason = "this peer takes reads only from listed keys: prove one (auth, answering"
-          + " the challenge of its hello) before " + message.kind().wireName();
-      events.forbidden(l.link, PeerEvents.Forbidden.READER, reason);
-      refuse(l, ErrorCode.FORBIDDEN, reason);
+      forbid(l, PeerEvents.Forbidden.READER, "this peer takes reads only from listed keys: prove"
+          + " one (auth, answering the challenge of its hello) before "
+          + message.kind().wireName());
       return;
     }
     try {
