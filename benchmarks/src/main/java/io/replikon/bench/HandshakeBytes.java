@@ -2,6 +2,7 @@ package io.replikon.bench;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
@@ -12,6 +13,7 @@ import io.replikon.peer.PeerEvents;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
 import io.replikon.storage.Stores;
+import io.replikon.trust.SigningKey;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,6 +38,8 @@ import java.util.UUID;
  * [N...]} (default 1000 100000).
  */
 public final class HandshakeBytes {
+  /** A's author: every commit signed, as every peer's are (protocol 2). */
+  private static final Author AUTHOR = new Author("A", SigningKey.generate());
   private static final Address ADDRESS =
       new Address("bench@replikon.io", UUID.fromString("00000000-0000-4000-8000-000000000001"));
   private static final int NEW_COMMITS = 10;
@@ -174,7 +178,7 @@ public final class HandshakeBytes {
     PeerEngine b = new PeerEngine(EngineConfig.defaults("B", Message.Role.CLIENT),
         new CdvcsStore(Stores.inMemory()), clock, new PeerEvents() {});
     long t0 = System.nanoTime();
-    a.submit(Cdvcs.create(ADDRESS, "A", 1_600_000_000_000L));
+    a.submit(Cdvcs.create(ADDRESS, AUTHOR, 1_600_000_000_000L));
     commit(a, 1, n - 1); // N commits in all, the root included
     long buildMillis = (System.nanoTime() - t0) / 1_000_000;
     if (a.state(ADDRESS).orElseThrow().size() != n) {
@@ -209,7 +213,7 @@ public final class HandshakeBytes {
     for (int i = first; i < first + count; i++) {
       Cdvcs state = engine.state(ADDRESS).orElseThrow();
       engine.submit(state.transact(List.of(new Transaction("add",
-          nodes.objectNode().put("n", i).put("text", "commit " + i))), "A",
+          nodes.objectNode().put("n", i).put("text", "commit " + i))), AUTHOR,
           1_600_000_000_000L + i));
     }
   }

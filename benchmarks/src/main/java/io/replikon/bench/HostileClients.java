@@ -7,8 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Update;
+import io.replikon.client.Peer;
+import io.replikon.client.PeerConfig;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.MessageCodec;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.KeyList;
+import io.replikon.trust.Signature;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.io.BufferedOutputStream;
@@ -32,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -111,7 +118,13 @@ final class HostileClients {
         new Attack("newline-name", "7b. hello with a newline in the peer name",
             "control characters escaped in logs", HostileClients::newlineName),
         new Attack("connections-5000", "8. 5,000 concurrent connections",
-            "cap on concurrent connections", HostileClients::manyConnections));
+            "cap on concurrent connections", HostileClients::manyConnections),
+        new Attack("unsigned", "9a. publish with zero-byte signatures (anonymous client)",
+            "forbidden, nothing stored, the link goes on", HostileClients::unsigned),
+        new Attack("self-certifying", "9b. publish to another key's self-certifying address",
+            "forbidden, nothing stored, the link goes on", HostileClients::selfCertifying),
+        new Attack("unlisted-key", "9c. publish signed by a key not in --writers",
+            "forbidden, nothing stored, the link goes on", HostileClients::unlistedKey));
     Path work = Files.createTempDirectory("replikon-bench-attacks-");
     List<Outcome> outcomes = new ArrayList<>();
     for (Attack a : attacks) {
@@ -175,7 +188,14 @@ final class HostileClients {
     Outcome out = new Outcome(a);
     Path dir = work.resolve(a.name());
     Files.createDirectories(dir);
-    Target t = Target.start(launcher, o.javaOpts(), dir);
+    List<String> peerArgs = List.of();
+    if (a.name().equals("unlisted-key")) {
+      if (!peerHelp(launcher).contains("--writers")) {
+        return unlistedKeyInProcess(out, dir);
+      }
+      peerArgs = List.of("--writers", writersFile(dir).toString());
+    }
+    Target t = Target.start(launcher, o.javaOpts(), dir, peerArgs);
     out.json.put("loadavg_start", loadAverage());
     out.json.put("ws_port", t.wsPort);
     out.json.put("http_port", t.httpPort);
@@ -797,9 +817,12 @@ final class HostileClients {
     final AtomicLong lastRssKb = new AtomicLong();
     private final Thread sampler;
     private volatile boolean sampling = true;
+    /** Whether the peer was started with a writers file. */
+    final boolean writers;
 
-    private Target(Process process, int wsPort, int httpPort, Path log) {
+    private Target(Process process, int wsPort, int httpPort, Path log, boolean writers) {
       this.process = process;
+      this.writers = writers;
       this.pid = process.pid();
       this.wsPort = wsPort;
       this.httpPort = httpPort;
@@ -810,7 +833,8 @@ final class HostileClients {
       sampler.start();
     }
 
-    static Target start(Path launcher, String javaOpts, Path dir) throws Exception {
+    static Target start(Path launcher, String javaOpts, Path dir, List<String> peerArgs)
+        throws Exception {
       int ws = freePort();
       int http = freePort();
       while (http == ws) {
@@ -823,14 +847,16 @@ final class HostileClients {
       Files.writeString(oomHook, "#!/bin/sh\ndate +%s >> '" + dir.resolve("oom-thrown")
           + "'\n");
       oomHook.toFile().setExecutable(true);
-      ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "peer", "--host", HOST,
+      List<String> command = new ArrayList<>(List.of(launcher.toString(), "peer", "--host", HOST,
           "--port", Integer.toString(ws), "--http-port", Integer.toString(http),
-          "--store", dir.resolve("store").toString(), "--peer-id", "target")
+          "--store", dir.resolve("store").toString(), "--peer-id", "target"));
+      command.addAll(peerArgs);
+      ProcessBuilder pb = new ProcessBuilder(command)
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("REPLIKON_"));
       pb.environment().put("REPLIKON_JAVA_OPTS", javaOpts + " -XX:OnOutOfMemoryError=" + oomHook);
       Process p = pb.start();
-      Target t = new Target(p, ws, http, log);
+      Target t = new Target(p, ws, http, log, peerArgs.contains("--writers"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (System.nanoTime() < deadline) {
         if (!p.isAlive()) {
@@ -1082,31 +1108,50 @@ final class HostileClients {
   // A root and one commit with one chunk, to publish
 
   static final class Fixture {
+    /** The key the attacks sign with: a valid signature, so that what is refused is the attack. */
+    static final SigningKey ATTACKER = SigningKey.generate();
+
     final Address address;
     final Commit root;
     final Commit commit;
     final Hash chunkId;
     final byte[] chunk;
     final Map<Hash, byte[]> values = new LinkedHashMap<>();
+    final Signature rootSignature;
+    final Signature commitSignature;
 
-    private Fixture(Address address, byte[] chunk) {
+    private Fixture(Address address, byte[] chunk, SigningKey key, boolean signed) {
       this.address = address;
       long ts = System.currentTimeMillis();
-      this.root = new Commit(List.of(), List.of(), "attacker", ts, address);
+      this.root = new Commit(List.of(), List.of(), "attacker", ts, address, key.verifyingKey());
       this.chunk = chunk;
       this.chunkId = Hash.sha256(chunk);
       this.commit = new Commit(List.of(root.id()), List.of(chunkId), "attacker", ts + 1,
-          address);
+          address, key.verifyingKey());
+      Signature none = Signature.of(new byte[Signature.BYTES]);
+      this.rootSignature = signed ? key.signCommit(root.id()) : none;
+      this.commitSignature = signed ? key.signCommit(commit.id()) : none;
       values.put(root.id(), root.encode());
       values.put(commit.id(), commit.encode());
       values.put(chunkId, chunk);
     }
 
-    /** A fixture whose chunk is one transaction {@code ["blob", "xxx…"]} of about that size. */
+    /**
+     * A fixture whose chunk is one transaction {@code ["blob", "xxx…"]} of about that size, its
+     * commits signed by {@link #ATTACKER}.
+     */
     static Fixture withChunk(Address address, int bytes) {
+      return withChunk(address, bytes, ATTACKER, true);
+    }
+
+    /**
+     * The same, with the commits naming {@code key} as their signer and signed by it, or with
+     * 64 zero bytes for signatures when {@code signed} is false.
+     */
+    static Fixture withChunk(Address address, int bytes, SigningKey key, boolean signed) {
       ArrayNode tx = F.arrayNode().add("blob").add("x".repeat(bytes));
       byte[] chunk = CanonicalCbor.encode(F.arrayNode().add(tx));
-      return new Fixture(address, chunk);
+      return new Fixture(address, chunk, key, signed);
     }
 
     byte[] publish(long id, boolean chunkInline) {
@@ -1117,8 +1162,8 @@ final class HostileClients {
         inline.put(chunkId, chunk);
       }
       return MessageCodec.encode(new Message.Publish(id, address,
-          List.of(new Update.Entry(root.id(), List.of()),
-              new Update.Entry(commit.id(), List.of(root.id()))),
+          List.of(new Update.Entry(root.id(), List.of(), rootSignature),
+              new Update.Entry(commit.id(), List.of(root.id()), commitSignature)),
           Set.of(commit.id()), inline));
     }
 
@@ -1453,7 +1498,7 @@ final class HostileClients {
 
   static byte[] hello(String peer) {
     return MessageCodec.encode(new Message.Hello(1, peer, Message.PROTOCOL_VERSION,
-        Message.Role.CLIENT, Map.of()));
+        Message.Role.CLIENT));
   }
 
   static byte[] upgradeRequest(int port) {
@@ -1545,6 +1590,147 @@ final class HostileClients {
       s.bind(new InetSocketAddress(HOST, 0));
       return s.getLocalPort();
     }
+  }
+
+  /** The writers file of attack 9c: user {@code attacker} may write with one key, not ours. */
+  static final SigningKey LISTED = SigningKey.generate();
+
+  static Path writersFile(Path dir) throws IOException {
+    Path f = dir.resolve("writers");
+    Files.writeString(f, "# HostileClients: the attacker's key is not listed\nattacker "
+        + LISTED.verifyingKey() + "\n");
+    return f;
+  }
+
+  /**
+   * Attack 9c when the launcher's peer has no {@code --writers}: against a server {@link Peer}
+   * in this JVM with the same writers list through {@code PeerConfig.withAccess}. The same
+   * checks (forbidden; the link goes on; nothing stored; a well-behaved client after), without
+   * the process figures (RSS, health, CPU, log).
+   */
+  private static Outcome unlistedKeyInProcess(Outcome out, Path dir) throws Exception {
+    out.note("in-process peer (PeerConfig.withAccess): this launcher's peer has no --writers");
+    out.json.put("in_process", true);
+    KeyList writers = KeyList.read(writersFile(dir), false);
+    int ws = freePort();
+    try (Peer peer = Peer.start(PeerConfig.server(dir.resolve("store")).withPeerId("target")
+        .withListen(HOST, ws)
+        .withAccess(() -> new AccessPolicy(Optional.of(writers), Optional.empty())))) {
+      int port = peer.url().orElseThrow().getPort();
+      refusedPublish(port, true, out);
+      ProbeResult probe = ProbeResult.run(port);
+      out.json.put("client_after_ok", probe.ok());
+      out.clientCell = "after: " + (probe.ok() ? "yes" : "NO");
+      out.healthCell = "not measured (in process)";
+    }
+    System.out.println("   " + out.tableRow());
+    return out;
+  }
+
+  /** The output of {@code <launcher> peer --help}, to see which flags this peer has. */
+  static String peerHelp(Path launcher) throws Exception {
+    Process p = new ProcessBuilder(launcher.toString(), "peer", "--help")
+        .redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return text;
+  }
+
+  /** 9a. A root and a commit whose signatures are 64 zero bytes, as a client without a key. */
+  private static void unsigned(Target t, Outcome out) throws Exception {
+    Address address = new Address("attacker", UUID.randomUUID());
+    refusedPublish(t.wsPort, t.writers, out, Fixture.withChunk(address, 1000, Fixture.ATTACKER,
+        false));
+  }
+
+  /**
+   * 9b. Commits correctly signed by the attacker's key to {@code ed25519:<another key>/...}, an
+   * address only that other key may write (no writers file needed).
+   */
+  private static void selfCertifying(Target t, Outcome out) throws Exception {
+    Address address = new Address(SigningKey.generate().verifyingKey().toString(),
+        UUID.randomUUID());
+    refusedPublish(t.wsPort, t.writers, out, Fixture.withChunk(address, 1000));
+  }
+
+  /**
+   * 9c. Commits correctly signed by the attacker's key to {@code attacker/...}, on a peer whose
+   * writers file lists another key for {@code attacker}.
+   */
+  private static void unlistedKey(Target t, Outcome out) throws Exception {
+    refusedPublish(t.wsPort, t.writers, out);
+  }
+
+  private static void refusedPublish(int wsPort, boolean writers, Outcome out) throws Exception {
+    Address address = new Address("attacker", UUID.randomUUID());
+    refusedPublish(wsPort, writers, out, Fixture.withChunk(address, 1000));
+  }
+
+  /**
+   * Publishes {@code fx} (every value inline), expects {@code forbidden} for it; then, on the
+   * same connection, a good publish (signed by the attacker's key, to a plain address, which
+   * this peer takes unless a writers file says otherwise: then the listed key signs it) must be
+   * acked; then a new connection subscribes to {@code fx}'s address and must be told no heads.
+   */
+  private static void refusedPublish(int wsPort, boolean writers, Outcome out, Fixture fx)
+      throws Exception {
+    try (Ws ws = Ws.open(wsPort, 5000)) {
+      ws.sendMessage(hello("forger"));
+      long start = System.nanoTime();
+      ws.sendMessage(fx.publish(2, true));
+      ws.flush();
+      String answer = fx.serveUntilAck(ws, 2, 15_000);
+      out.json.put("answer", answer);
+      out.note(String.format(Locale.ROOT, "answered in %.0f ms: %s",
+          (System.nanoTime() - start) / 1e6, cut(answer, 160)));
+      if (answer.startsWith("EOF") || answer.startsWith("close")) {
+        out.ended(answer, start);
+        return;
+      }
+      SigningKey good = writers ? LISTED : Fixture.ATTACKER;
+      Fixture ok = Fixture.withChunk(new Address("attacker", UUID.randomUUID()), 1000, good, true);
+      ws.sendMessage(ok.publish(3, true));
+      ws.flush();
+      String then = ok.serveUntilAck(ws, 3, 15_000);
+      out.json.put("same_link_after", then);
+      out.note("then a signed publish on the same link: " + cut(then, 80));
+    }
+    Set<Hash> heads = storedHeads(wsPort, fx.address);
+    out.json.put("stored_heads", heads == null ? -1 : heads.size());
+    out.note(heads == null ? "stored: no answer to a subscribe"
+        : heads.isEmpty() ? "nothing stored (a new subscriber is told no heads)"
+        : "**stored: a new subscriber is told " + heads.size() + " head(s)**");
+  }
+
+  /**
+   * The heads a new connection is told for {@code address} after subscribing to it (empty: the
+   * peer holds nothing there), or null without an answer in 5 s.
+   */
+  static Set<Hash> storedHeads(int port, Address address) {
+    try (Ws ws = Ws.open(port, 5000)) {
+      ws.sendMessage(hello("checker"));
+      ws.sendMessage(MessageCodec.encode(new Message.Subscribe(2,
+          List.of(new Message.Interest(address, Set.of())))));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (System.nanoTime() < deadline) {
+        ws.timeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline
+            - System.nanoTime())));
+        Ws.Frame f = ws.read(1 << 20);
+        if (f == null || f.opcode() == Ws.CLOSE) {
+          return null;
+        }
+        if (f.message() instanceof Message.Publish p && p.address().equals(address)) {
+          return p.heads();
+        }
+      }
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  static String cut(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "…";
   }
 
   static String shortError(Throwable e) {

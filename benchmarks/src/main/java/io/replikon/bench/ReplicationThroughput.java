@@ -138,7 +138,8 @@ public final class ReplicationThroughput {
     }
     double encodeSeconds = (System.nanoTime() - e0) / 1e9 * commits / encodeCommits;
 
-    int frame = 1 << 20;
+    // 1 MiB frames, or one commit's bytes when a commit holds less (small commits)
+    int frame = Math.min(1 << 20, payload.length);
     RawWebSocket.Run sink = new RawWebSocket.Run(frame, 8, false, false);
     RawWebSocket.Run echo = new RawWebSocket.Run(frame, 8, false, true);
     RawWebSocket.stream(payload, Math.min(totalBytes, 200L << 20), echo); // warm-up

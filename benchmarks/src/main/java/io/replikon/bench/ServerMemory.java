@@ -2,6 +2,7 @@ package io.replikon.bench;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Chunk;
@@ -14,6 +15,7 @@ import io.replikon.storage.Durability;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -106,7 +108,8 @@ public final class ServerMemory {
   /** Writes a CDVCS of {@code commits} commits (the root included) in batches of 1,000. */
   private static void build(CdvcsStore store, Address address, int commits) {
     Cdvcs state = Cdvcs.empty(address);
-    Update root = Cdvcs.create(address, "bench", 1_600_000_000_000L);
+    Author author = new Author("bench", SigningKey.generate());
+    Update root = Cdvcs.create(address, author, 1_600_000_000_000L);
     store.write(state, root);
     Hash head = root.lastCommit();
     int written = 1;
@@ -125,10 +128,10 @@ public final class ServerMemory {
           chunkValues.put(c.id(), c.bytes());
         }
         Commit commit = new Commit(List.of(head), chunkIds, "bench",
-            1_600_000_000_000L + seq, address);
+            1_600_000_000_000L + seq, address, author.key().verifyingKey());
         byte[] value = commit.encode();
         Hash id = Hash.sha256(value);
-        entries.add(new Update.Entry(id, List.of(head)));
+        entries.add(new Update.Entry(id, List.of(head), author.key().signCommit(id)));
         commitValues.put(id, value);
         head = id;
       }

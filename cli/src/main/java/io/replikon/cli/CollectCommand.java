@@ -1,6 +1,7 @@
 package io.replikon.cli;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.client.KeyFiles;
 import io.replikon.client.PeerConfig;
 import io.replikon.collector.Collector;
 import io.replikon.collector.CollectorConfig;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -55,6 +57,10 @@ import picocli.CommandLine.TypeConversionException;
       "The collector is a server peer itself (--port) or pushes to one (--connect), so "
           + "'replikon stream' can follow the CDVCS. With --connect and a jsonl source that ends, "
           + "it exits 0 once every line is committed and acknowledged by the server peer.",
+      "",
+      "It listens on 127.0.0.1 unless --host says otherwise. As a server peer (--port) on any "
+          + "other address it refuses to start unless it has --writers FILE or --open, as "
+          + "'replikon peer' does. The HTTP port follows --host unless --http-host is given.",
       "",
       "HTTP answers (--source http): POST /events 202 accepted (with \"repeat\":true for an "
           + "Idempotency-Key seen with the same events); 400 invalid JSON, an empty body or an "
@@ -83,7 +89,8 @@ import picocli.CommandLine.TypeConversionException;
     exitCodeList = {
       "0:The input ended and every event is committed (and acknowledged, with --connect).",
       "1:Could not start or run: store in use, port taken, file missing, server unreachable.",
-      "2:Invalid command line.",
+      "2:Invalid command line, or --port on a --host beyond loopback without --writers or "
+          + "--open.",
       "130:Stopped by SIGINT (Ctrl-C), after committing what was accepted.",
       "143:Stopped by SIGTERM, after committing what was accepted."
     })
@@ -117,10 +124,22 @@ final class CollectCommand implements Callable<Integer> {
           + "($REPLIKON_PORT).")
   private Integer port;
 
-  @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HOST:-0.0.0.0}",
+  @Option(names = "--host", paramLabel = "HOST",
+      defaultValue = "${env:REPLIKON_HOST:-" + Exposure.DEFAULT_HOST + "}",
       description = "The address to listen on, for --port and --http-port ($REPLIKON_HOST, "
-          + "default ${DEFAULT-VALUE}).")
+          + "default ${DEFAULT-VALUE}: this machine only). With --port, any other address "
+          + "(0.0.0.0, ::, a LAN address, a name for one) needs --writers or --open.")
   private String host;
+
+  @Mixin
+  private TrustOptions trust = new TrustOptions();
+
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key that signs the collector's commits (PKCS#8 PEM, from "
+          + "'replikon keygen'; $REPLIKON_KEY; default: identity.key in the store, made on first "
+          + "use). A server peer with --writers takes them only if this key is listed for the "
+          + "user of --crdt; a self-certifying --crdt (ed25519:KEY/UUID) needs that key.")
+  private Path key;
 
   @Option(names = "--connect", paramLabel = "URL", split = ",",
       defaultValue = "${env:REPLIKON_CONNECT}",
@@ -132,6 +151,12 @@ final class CollectCommand implements Callable<Integer> {
           + "source; /health, /metrics and the status page for the others ($REPLIKON_HTTP_PORT; "
           + "the http source needs it).")
   private Integer httpPort;
+
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HTTP_HOST}",
+      description = "The address of --http-port ($REPLIKON_HTTP_HOST; default: --host). Beyond "
+          + "loopback a warning is logged: anyone who reaches it can read the status page, and, "
+          + "without --http-token, POST /events.")
+  private String httpHost;
 
   @Option(names = "--flush-interval", paramLabel = "DURATION",
       defaultValue = "${env:REPLIKON_FLUSH_INTERVAL:-10s}", converter = DurationConverter.class,
@@ -265,6 +290,19 @@ final class CollectCommand implements Callable<Integer> {
     if (kind.equals("http") && httpPort == null) {
       throw new ParameterException(spec.commandLine(), "the http source needs --http-port");
     }
+    if (port != null) {
+      trust.requireWritersOrOpen(spec, host);
+    }
+    String statusHost = httpHost != null ? httpHost : host;
+    if (httpPort != null) {
+      if (!kind.equals("http")) {
+        Exposure.warnIfStatusReadable(spec, statusHost);
+      } else if (httpToken == null) {
+        Exposure.resolve(spec, "--http-host", statusHost).ifPresent(a -> LOG.warn("POST /events "
+            + "on {} takes events from anyone who can reach it: give --http-token FILE",
+            Exposure.describe(statusHost, a)));
+      }
+    }
     PeerConfig peer = (port != null
         ? PeerConfig.server(store).withListen(host, port)
         : PeerConfig.client(store).withConnect(connect))
@@ -274,8 +312,12 @@ final class CollectCommand implements Callable<Integer> {
     if (tlsTrust != null) {
       peer = peer.withTrustCertificate(tlsTrust);
     }
+    if (key != null) {
+      peer = peer.withKey(KeyFiles.read(key));
+    }
+    peer = trust.apply(peer);
     if (httpPort != null && !kind.equals("http")) {
-      peer = peer.withHttpPort(httpPort);
+      peer = peer.withHttpPort(httpPort).withHttpHost(statusHost);
     }
     CollectorConfig config = CollectorConfig.of(peer, address).withFlushInterval(flushInterval)
         .withFlushThreshold(flushThreshold).withJoinTimeout(joinTimeout);
@@ -286,13 +328,14 @@ final class CollectCommand implements Callable<Integer> {
       config = config.withJournalRepair();
     }
     Source input = source(kind);
-    LOG.info("configuration: crdt={} source={} store={} journal={} {} flush-interval={}"
-            + " flush-threshold={} durability={} http-port={} http-token={} repair-journal={}",
+    LOG.info("configuration: crdt={} source={} store={} journal={} host={} {} {}"
+            + " flush-interval={} flush-threshold={} durability={} http-port={}"
+            + " http-host={} http-token={} repair-journal={}",
         address, input.describe(), store.toAbsolutePath(),
-        config.journalDirectory().toAbsolutePath(),
-        port != null ? "port=" + port : "connect=" + connect, flushInterval, flushThreshold,
-        mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
-        httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
+        config.journalDirectory().toAbsolutePath(), host,
+        port != null ? "port=" + port : "connect=" + connect, trust, flushInterval,
+        flushThreshold, mode.name().toLowerCase(Locale.ROOT), httpPort == null ? "off" : httpPort,
+        statusHost, httpToken == null ? "none" : "**** (from " + httpToken + ")", repairJournal);
     Collector collector;
     try {
       collector = Collector.start(config);
@@ -388,13 +431,14 @@ final class CollectCommand implements Callable<Integer> {
         yield Sources.jsonLines(c);
       }
       case "http" -> {
-        HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(host).withFn(fn)
+        String ingestHost = httpHost != null ? httpHost : host;
+        HttpIngestConfig c = HttpIngestConfig.port(httpPort).withHost(ingestHost).withFn(fn)
             .withMaxBodyBytes(maxBody).withReadTimeout(httpReadTimeout);
         if (httpToken != null) {
           c = c.withToken(HttpIngestConfig.readToken(httpToken));
         }
         HttpIngest ingest = Sources.http(flushEndpoint ? c.withFlushEndpoint() : c);
-        LOG.info("POST events to http://{}:{}/events", host, ingest.port());
+        LOG.info("POST events to http://{}:{}/events", ingestHost, ingest.port());
         yield ingest;
       }
       case "twitter" -> {

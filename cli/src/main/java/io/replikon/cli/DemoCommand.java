@@ -1,6 +1,10 @@
 package io.replikon.cli;
 
+import io.replikon.client.KeyFiles;
 import io.replikon.error.ReplikonException;
+import io.replikon.storage.PrivateFiles;
+import io.replikon.trust.SigningKey;
+import io.replikon.trust.VerifyingKey;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -66,6 +70,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "The word to search the tweets for (default: ${DEFAULT-VALUE}).")
   private String word;
 
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key the collector signs with (default: a new one, written to "
+          + "keys/collector.key in the demo's directory).")
+  private Path key;
+
   DemoCommand(Io io) {
     this.io = io;
   }
@@ -88,16 +97,26 @@ final class DemoCommand implements Callable<Integer> {
     Thread cleanup = new Thread(() -> running.forEach(Process::destroy), "replikon-demo-stop");
     Runtime.getRuntime().addShutdownHook(cleanup);
     try {
+      Path collectorKey = key != null ? key : work.resolve("keys").resolve("collector.key");
+      if (key == null && !Files.exists(collectorKey)) { // a second run in --dir keeps its key
+        PrivateFiles.createDirectories(collectorKey.getParent());
+        KeyFiles.write(collectorKey, SigningKey.generate());
+      }
+      VerifyingKey signer = KeyFiles.read(collectorKey).verifyingKey();
+      Path writers = Files.writeString(work.resolve("writers.txt"), "# who may write what\n"
+          + "demo " + signer + "\n");
+      out.printf("0. the collector signs with %s (%s);%n   the peer takes commits to demo/..."
+          + " from that key only (%s)%n", collectorKey, signer, writers);
       out.println("1. starting a server peer");
       Process peer = start(running, work, "peer", "peer", "--port", "0", "--host", "127.0.0.1",
-          "--store", work.resolve("peer").toString());
+          "--store", work.resolve("peer").toString(), "--writers", writers.toString());
       String url = awaitListening(peer, work.resolve("peer.log"));
       out.printf("   listening on %s%n", url);
 
       out.printf("2. collecting %s into %s, pushed to the peer%n", input.getFileName(), crdt);
       Process collector = start(running, work, "collector", "collect", "--store",
           work.resolve("collector").toString(), "--crdt", crdt, "--source", "jsonl", "--file",
-          input.toString(), "--connect", url);
+          input.toString(), "--connect", url, "--key", collectorKey.toString());
       awaitExit(collector, "collector", work, 120);
 
       out.printf("3. streaming %s into %s%n", crdt, db);
@@ -111,7 +130,7 @@ final class DemoCommand implements Callable<Integer> {
       peer.waitFor(30, TimeUnit.SECONDS);
       out.printf("%nDone in %.1f s; every process stopped. Data, logs and the SQLite file are in"
           + " %s%n", (System.nanoTime() - started) / 1e9, work);
-      printParts(out, work, input, crdt);
+      printParts(out, work, input, crdt, collectorKey);
       return 0;
     } finally {
       running.forEach(Process::destroy);
@@ -166,14 +185,16 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void printParts(PrintStream out, Path work, Path input, String crdt) {
+  private static void printParts(PrintStream out, Path work, Path input, String crdt,
+      Path collectorKey) {
     String root = "./replikon";
     out.println();
     out.println("Run each part alone (from the source tree; each in a terminal of its own):");
-    out.printf("  %s peer --port 9095 --store %s%n", root, work.resolve("peer"));
+    out.printf("  %s peer --port 9095 --store %s \\%n      --writers %s%n", root,
+        work.resolve("peer"), work.resolve("writers.txt"));
     out.printf("  %s collect --store %s --crdt %s --source jsonl --file %s \\%n"
-        + "      --connect ws://127.0.0.1:9095/replikon%n", root, work.resolve("collector"), crdt,
-        input);
+        + "      --connect ws://127.0.0.1:9095/replikon --key %s%n", root,
+        work.resolve("collector"), crdt, input, collectorKey);
     out.printf("  %s stream --connect ws://127.0.0.1:9095/replikon --crdt %s \\%n"
         + "      --into sqlite:%s --until-synced%n", root, crdt, work.resolve("tweets.db"));
     out.printf("  sqlite3 %s \"SELECT screen_name, count(*) n FROM tweets GROUP BY 1"

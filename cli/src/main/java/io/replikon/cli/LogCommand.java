@@ -10,6 +10,7 @@ import io.replikon.storage.Column;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.trust.Signature;
 import io.replikon.value.Hash;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -52,13 +53,14 @@ import picocli.CommandLine.Option;
       "With --crdt, prints the commits of that CDVCS newest first, like git log: by generation "
           + "(every commit before its parents), ties in id order; one line each:",
       "",
-      "  <id> <time, UTC> <author> <transactions> tx [parents <id>,...]",
+      "  <id> <time, UTC> <author> <signer> <transactions> tx [parents <id>,...]",
       "",
       "Ids are abbreviated to 12 hex digits. The store is opened for reading; it must not be "
           + "in use by a running peer (the error then names the process holding it).",
       "",
       "With --verify, re-reads and re-hashes every commit and chunk of every CDVCS (or of "
-          + "--crdt), prints one line per damaged or missing value:",
+          + "--crdt) and checks every commit's signature, prints one line per damaged or missing "
+          + "value or signature:",
       "",
       "  damaged|missing <kind> <hash> of commit <id> in <address>: <what is wrong>",
       "",
@@ -147,8 +149,8 @@ final class LogCommand implements Callable<Integer> {
         break;
       }
       Commit commit = cdvcs.commit(id);
-      out.printf("%s %s %s %d tx%s%n", id.shortHex(), Instant.ofEpochMilli(commit.ts()),
-          commit.author(), cdvcs.transactionCount(commit),
+      out.printf("%s %s %s %s %d tx%s%n", id.shortHex(), Instant.ofEpochMilli(commit.ts()),
+          commit.author(), commit.signer(), cdvcs.transactionCount(commit),
           commit.parents().isEmpty() ? "" : " parents " + shortList(commit.parents()));
     }
   }
@@ -208,6 +210,16 @@ final class LogCommand implements Callable<Integer> {
       tally.damaged++;
       out.printf("damaged commit %s %s: not a commit (%s)%n", id.hex(), where, oneLine(e));
       return;
+    }
+    Optional<byte[]> signature = opened.get(Column.SIGNATURES, id.toBytes());
+    if (signature.isEmpty()) {
+      tally.missing++;
+      out.printf("missing signature of commit %s %s%n", id.hex(), where);
+    } else if (signature.get().length != Signature.BYTES
+        || !commit.signer().verifiesCommit(id, Signature.of(signature.get()))) {
+      tally.damaged++;
+      out.printf("damaged signature of commit %s %s: it does not verify against its signer %s%n",
+          id.hex(), where, commit.signer());
     }
     for (Hash chunk : commit.chunks()) {
       if (tally.checked.add(chunk)) {

@@ -129,6 +129,7 @@ public final class Main implements Callable<Integer> {
     commandLine.addSubcommand(new HashCommand(io));
     commandLine.addSubcommand(new LogCommand(io));
     commandLine.addSubcommand(new TransactCommand(io, Clock.systemUTC()));
+    commandLine.addSubcommand(new KeygenCommand(io));
 
     // Settings below apply to the subcommands added above.
     commandLine.setOut(

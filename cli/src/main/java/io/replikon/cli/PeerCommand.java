@@ -1,5 +1,6 @@
 package io.replikon.cli;
 
+import io.replikon.client.KeyFiles;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import io.replikon.peer.EngineConfig;
@@ -18,10 +19,11 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code replikon peer}: runs a server peer until SIGTERM or SIGINT.
@@ -38,6 +40,11 @@ import picocli.CommandLine.Model.CommandSpec;
       "",
       "With --http-port it serves /health, /metrics (Prometheus) and a status page at /.",
       "",
+      "It listens on 127.0.0.1 unless --host says otherwise. On any other address (0.0.0.0, "
+          + "::, a LAN address) anyone who can reach the port could write into any CDVCS, so the "
+          + "peer refuses to start there unless it has --writers FILE (commits only from listed "
+          + "keys) or --open (anyone). The HTTP port follows --host unless --http-host is given.",
+      "",
       "Every option can also be set by the environment variable named in its description; "
           + "the flag wins. The effective configuration is logged at start. SIGTERM or Ctrl-C "
           + "stops it cleanly: connections closed, store flushed and closed.",
@@ -48,7 +55,7 @@ import picocli.CommandLine.Model.CommandSpec;
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
       "1:Could not start: store in use or not a store, port taken, bad TLS files.",
-      "2:Invalid command line.",
+      "2:Invalid command line, or --host beyond loopback without --writers or --open.",
       "130:Stopped by SIGINT (Ctrl-C), after a clean shutdown.",
       "143:Stopped by SIGTERM, after a clean shutdown."
     })
@@ -67,9 +74,21 @@ final class PeerCommand implements Callable<Integer> {
           + "default ${DEFAULT-VALUE}).")
   private int port;
 
-  @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HOST:-0.0.0.0}",
-      description = "The address to listen on ($REPLIKON_HOST, default ${DEFAULT-VALUE}).")
+  @Option(names = "--host", paramLabel = "HOST",
+      defaultValue = "${env:REPLIKON_HOST:-" + Exposure.DEFAULT_HOST + "}",
+      description = "The address to listen on ($REPLIKON_HOST, default ${DEFAULT-VALUE}: this "
+          + "machine only). Any other address (0.0.0.0, ::, a LAN address, a name for one) needs "
+          + "--writers or --open.")
   private String host;
+
+  @Mixin
+  private TrustOptions trust = new TrustOptions();
+
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key of this peer (PKCS#8 PEM, from 'replikon keygen'), which "
+          + "signs its commits and proves it to peers that guard their reads ($REPLIKON_KEY; "
+          + "default: identity.key in the store, made on first use).")
+  private Path key;
 
   @Option(names = "--connect", paramLabel = "URL", split = ",",
       defaultValue = "${env:REPLIKON_CONNECT}",
@@ -81,6 +100,11 @@ final class PeerCommand implements Callable<Integer> {
       description = "Serve /health, /metrics and the status page on this port; 0 picks a free "
           + "one ($REPLIKON_HTTP_PORT; default: off).")
   private Integer httpPort;
+
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "${env:REPLIKON_HTTP_HOST}",
+      description = "The address of --http-port ($REPLIKON_HTTP_HOST; default: --host). It is "
+          + "read-only, so any address is allowed; beyond loopback a warning is logged.")
+  private String httpHost;
 
   @Option(names = "--peer-id", paramLabel = "ID", defaultValue = "${env:REPLIKON_PEER_ID}",
       description = "This peer's id in hello messages and logs ($REPLIKON_PEER_ID; default: "
@@ -144,6 +168,7 @@ final class PeerCommand implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together");
     }
+    trust.requireWritersOrOpen(spec, host);
     Durability mode = durability;
     String id = peerId != null ? peerId : defaultPeerId();
     if (maxSubscriptions < 1 || helloTimeout.isZero() || helloTimeout.isNegative()) {
@@ -166,19 +191,28 @@ final class PeerCommand implements Callable<Integer> {
     }
     if (httpPort != null) {
       config = config.withHttpPort(httpPort);
+      if (httpHost != null) {
+        config = config.withHttpHost(httpHost);
+      }
+      Exposure.warnIfStatusReadable(spec, config.statusHost());
     }
     if (tlsCert != null) {
       config = config.withTls(tlsCert, tlsKey);
     }
+    if (key != null) {
+      config = config.withKey(KeyFiles.read(key));
+    }
+    config = trust.apply(config);
     if (tlsTrust != null) {
       config = config.withTrustCertificate(tlsTrust);
     }
-    LOG.info("configuration: peer-id={} store={} host={} port={} connect={} http-port={} "
-        + "durability={} tls-cert={} tls-key={} tls-trust={} max-subscriptions={} "
-        + "hello-timeout={}", id, store.toAbsolutePath(), host,
-        port, connect, httpPort == null ? "off" : httpPort, mode.name().toLowerCase(Locale.ROOT),
-        tlsCert == null ? "-" : tlsCert, tlsKey == null ? "-" : "(set)",
-        tlsTrust == null ? "-" : tlsTrust, maxSubscriptions, helloTimeout);
+    LOG.info("configuration: peer-id={} store={} host={} port={} {} "
+        + "connect={} http-port={} http-host={} durability={} tls-cert={} tls-key={} tls-trust={} "
+        + "max-subscriptions={} hello-timeout={}", id, store.toAbsolutePath(), host, port, trust, connect,
+        httpPort == null ? "off" : httpPort, config.statusHost(),
+        mode.name().toLowerCase(Locale.ROOT), tlsCert == null ? "-" : tlsCert,
+        tlsKey == null ? "-" : "(set)", tlsTrust == null ? "-" : tlsTrust, maxSubscriptions,
+        helloTimeout);
     CountDownLatch stopped = new CountDownLatch(1);
     Peer peer = Peer.start(config);
     LOG.info("listening on {}{}", peer.url().orElseThrow(),

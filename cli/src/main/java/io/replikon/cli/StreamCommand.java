@@ -1,6 +1,7 @@
 package io.replikon.cli;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.client.KeyFiles;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import io.replikon.client.realize.Progress;
@@ -27,10 +28,10 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code replikon stream}: replicates a CDVCS from a peer and realizes its transactions into a
@@ -131,6 +132,12 @@ final class StreamCommand implements Callable<Integer> {
       description = "PEM certificate to trust for a wss:// peer ($REPLIKON_TLS_TRUST).")
   private Path tlsTrust;
 
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key that proves this reader to a peer started with --readers "
+          + "(PKCS#8 PEM, from 'replikon keygen'; $REPLIKON_KEY; default: identity.key in the "
+          + "store of this stream, made on first use).")
+  private Path key;
+
   @Option(names = "--sync-timeout", paramLabel = "SECONDS", defaultValue = "300",
       description = "How long to wait for the peer's catch-up (default: ${DEFAULT-VALUE}).")
   private int syncTimeoutSeconds;
@@ -160,8 +167,12 @@ final class StreamCommand implements Callable<Integer> {
       if (tlsTrust != null) {
         config = config.withTrustCertificate(tlsTrust);
       }
+      if (key != null) {
+        config = config.withKey(KeyFiles.read(key));
+      }
       LOG.info("configuration: connect={} crdt={} into={} store={} until-synced={} reset={} "
-          + "strict={}", connect, address, masked(into), dir.toAbsolutePath(), untilSynced, reset, strict);
+          + "strict={}", connect, address, masked(into), dir.toAbsolutePath(), untilSynced, reset,
+          strict);
       try (Peer peer = Peer.start(config)) {
         return stream(peer, address, sink);
       }

@@ -1,20 +1,25 @@
 package io.replikon.cli;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
+import io.replikon.client.KeyFiles;
 import io.replikon.error.ReplikonException;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.SigningKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,6 +81,11 @@ final class TransactCommand implements Callable<Integer> {
       description = "The author of the commit (default: the user of --crdt).")
   private String author;
 
+  @Option(names = "--key", paramLabel = "FILE", defaultValue = "${env:REPLIKON_KEY}",
+      description = "The private key that signs the commit (PKCS#8 PEM, from `replikon keygen`;"
+          + " $REPLIKON_KEY); default: the store's own key, identity.key in the store.")
+  private Path key;
+
   TransactCommand(Io io, Clock clock) {
     this.io = io;
     this.clock = clock;
@@ -87,13 +97,23 @@ final class TransactCommand implements Callable<Integer> {
     if (fn.isEmpty()) {
       throw new ReplikonException(ReplikonException.Reason.INVALID_INPUT, "--fn is empty");
     }
-    String by = author == null ? address.user() : author;
+    String name = author == null ? address.user() : author;
     List<Transaction> transactions = readTransactions();
     if (transactions.isEmpty()) {
       throw new ReplikonException(
           ReplikonException.Reason.INVALID_INPUT, "no values on stdin; nothing committed");
     }
+    SigningKey signer = key == null ? null : KeyFiles.read(key);
     try (Store opened = Stores.open(StoreConfig.at(store).withCreateIfMissing(create))) {
+      if (signer == null) {
+        signer = KeyFiles.ofStore(Optional.of(store));
+      }
+      Optional<String> refusal = AccessPolicy.open().writeRefusal(address, signer.verifyingKey());
+      if (refusal.isPresent()) {
+        throw new ReplikonException(ReplikonException.Reason.FORBIDDEN, "forbidden: "
+            + refusal.get() + " (sign with that key: --key FILE)");
+      }
+      Author by = new Author(name, signer);
       CdvcsStore cdvcs = new CdvcsStore(opened);
       Cdvcs state;
       if (cdvcs.summary(address).isPresent()) {
@@ -110,7 +130,8 @@ final class TransactCommand implements Callable<Integer> {
       io.out().write((update.lastCommit().hex() + "\n").getBytes(StandardCharsets.UTF_8));
       io.out().flush();
       io.err().println("replikon transact: committed " + transactions.size()
-          + " transactions to " + address + " as " + update.lastCommit().shortHex());
+          + " transactions to " + address + " as " + update.lastCommit().shortHex()
+          + ", signed by " + signer.verifyingKey());
     }
     return 0;
   }

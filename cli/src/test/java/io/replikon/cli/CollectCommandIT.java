@@ -7,6 +7,7 @@ import io.replikon.cdvcs.Transaction;
 import io.replikon.client.Peer;
 import io.replikon.client.PeerConfig;
 import io.replikon.value.Hash;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,5 +109,71 @@ class CollectCommandIT {
     String help = Cli.run("", "collect", "--help").out();
     assertThat(help).contains("--http-token", "REPLIKON_HTTP_TOKEN_FILE", "--repair-journal",
         "--http-read-timeout", "415", "401", "409", "431");
+  }
+
+  /** The collector's server peer once it listens: its WebSocket host, and its HTTP host if any. */
+  private static final Pattern STARTED = Pattern.compile(
+      "started on .*listening on ws://(\\S+):\\d+/replikon(?:, http on /(\\S+):\\d+)?");
+
+  private Path lines() throws java.io.IOException {
+    return Files.writeString(dir.resolve("t.jsonl"), "{\"id\":1,\"text\":\"one\"}\n");
+  }
+
+  @Test
+  void collect_portBeyondLoopback_withoutWritersOrOpen_exitsTwo_andCreatesNothing()
+      throws Exception {
+    Path store = dir.resolve("never");
+    try (CliProcess collector = CliProcess.start("collect", "--store", store.toString(),
+        "--crdt", address.toString(), "--source", "jsonl", "--file", lines().toString(),
+        "--port", "0", "--host", "0.0.0.0")) {
+      assertThat(collector.exitCode()).as(collector.output()).isEqualTo(2);
+      assertThat(collector.output()).contains("refusing to listen on 0.0.0.0: without --writers "
+          + "FILE").contains("or --open to accept anyone");
+    }
+    assertThat(store).doesNotExist();
+    // Without --port it is no server peer: the rule does not apply (here it fails to connect).
+    Cli.Result client = Cli.run("", "collect", "--store", store.toString(), "--crdt",
+        address.toString(), "--source", "jsonl", "--file", lines().toString(), "--host",
+        "0.0.0.0", "--connect", "ws://127.0.0.1:1/replikon", "--join-timeout", "1s");
+    assertThat(client.exitCode()).as(client.err()).isEqualTo(1);
+    assertThat(client.err()).doesNotContain("refusing");
+  }
+
+  @Test
+  void collect_listensOnLoopbackByDefault_ingestToo() throws Exception {
+    try (CliProcess collector = CliProcess.start("collect", "--store",
+        dir.resolve("c").toString(), "--crdt", address.toString(), "--source", "http",
+        "--http-port", "0", "--port", "0")) {
+      // The ingest starts first.
+      collector.await(Pattern.compile("HTTP ingest listening on http://127\\.0\\.0\\.1:"));
+      assertThat(collector.await(STARTED).group(1)).isEqualTo("127.0.0.1");
+      assertThat(collector.output()).doesNotContain("WARN");
+    }
+  }
+
+  @Test
+  void collect_portBeyondLoopback_withOpen_starts_andTheStatusPortTakesItsHttpHost()
+      throws Exception {
+    try (CliProcess collector = CliProcess.start("collect", "--store",
+        dir.resolve("c").toString(), "--crdt", address.toString(), "--source", "jsonl",
+        "--file", lines().toString(), "--port", "0", "--host", "0.0.0.0", "--open",
+        "--http-port", "0", "--http-host", "127.0.0.1")) {
+      Matcher started = collector.await(STARTED);
+      assertThat(InetAddress.getByName(started.group(1)).isLoopbackAddress()).as(started.group())
+          .isFalse();
+      assertThat(started.group(2)).isEqualTo("127.0.0.1");
+      assertThat(collector.output()).contains("with --open");
+    }
+  }
+
+  @Test
+  void collect_httpHost_movesTheIngest_withAWarningWithoutAToken() throws Exception {
+    try (CliProcess collector = CliProcess.start("collect", "--store",
+        dir.resolve("c").toString(), "--crdt", address.toString(), "--source", "http",
+        "--http-port", "0", "--http-host", "0.0.0.0")) {
+      collector.await(Pattern.compile("HTTP ingest listening on http://0\\.0\\.0\\.0:"));
+      assertThat(collector.output()).contains("POST /events on 0.0.0.0 takes events from anyone "
+          + "who can reach it: give --http-token FILE");
+    }
   }
 }

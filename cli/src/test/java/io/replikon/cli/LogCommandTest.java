@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
@@ -13,6 +14,7 @@ import io.replikon.storage.Durability;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -25,6 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LogCommandTest {
+  private static final Author ALICE = new Author("alice", SigningKey.fromSeed(new byte[32]));
+  private static final Author BOB = new Author("bob", SigningKey.fromSeed(new byte[] {
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}));
   static final Address TWEETS =
       new Address("alice", UUID.fromString("12d49511-e733-4007-937b-460c3794fae9"));
   static final Address NOTES =
@@ -41,13 +47,13 @@ class LogCommandTest {
     try (Store store = Stores.open(StoreConfig.at(dir))) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs tweets = Cdvcs.empty(TWEETS);
-      Update root = Cdvcs.create(TWEETS, "alice", 1_700_000_000_000L);
+      Update root = Cdvcs.create(TWEETS, ALICE, 1_700_000_000_000L);
       cs.write(tweets, root);
-      Update first = tweets.transact(List.of(tweet("a"), tweet("b")), "alice", 1_700_000_001_000L);
+      Update first = tweets.transact(List.of(tweet("a"), tweet("b")), ALICE, 1_700_000_001_000L);
       cs.write(tweets, first);
-      Update second = tweets.transact(List.of(tweet("c")), "alice", 1_700_000_002_000L);
+      Update second = tweets.transact(List.of(tweet("c")), ALICE, 1_700_000_002_000L);
       cs.write(tweets, second);
-      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, "bob", 1_700_000_000_000L));
+      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, BOB, 1_700_000_000_000L));
       return List.of(root, first, second);
     }
   }
@@ -60,7 +66,7 @@ class LogCommandTest {
     assertThat(r.out().lines()).containsExactlyInAnyOrder(
         TWEETS + " 3 commits 3 transactions heads " + updates.get(2).lastCommit().shortHex(),
         NOTES + " 1 commits 0 transactions heads "
-            + Cdvcs.create(NOTES, "bob", 1_700_000_000_000L).lastCommit().shortHex());
+            + Cdvcs.create(NOTES, BOB, 1_700_000_000_000L).lastCommit().shortHex());
   }
 
   @Test
@@ -68,12 +74,13 @@ class LogCommandTest {
     List<Update> u = populate();
     Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
+    String signer = " " + ALICE.key().verifyingKey() + " ";
     assertThat(r.out().lines()).containsExactly(
-        u.get(2).lastCommit().shortHex() + " 2023-11-14T22:13:22Z alice 1 tx parents "
-            + u.get(1).lastCommit().shortHex(),
-        u.get(1).lastCommit().shortHex() + " 2023-11-14T22:13:21Z alice 2 tx parents "
-            + u.get(0).lastCommit().shortHex(),
-        u.get(0).lastCommit().shortHex() + " 2023-11-14T22:13:20Z alice 0 tx");
+        u.get(2).lastCommit().shortHex() + " 2023-11-14T22:13:22Z alice" + signer
+            + "1 tx parents " + u.get(1).lastCommit().shortHex(),
+        u.get(1).lastCommit().shortHex() + " 2023-11-14T22:13:21Z alice" + signer
+            + "2 tx parents " + u.get(0).lastCommit().shortHex(),
+        u.get(0).lastCommit().shortHex() + " 2023-11-14T22:13:20Z alice" + signer + "0 tx");
     Cli.Result limited =
         Cli.run("", "log", "--store", dir.toString(), "--crdt", TWEETS.toString(), "-n", "1");
     assertThat(limited.out().lines()).hasSize(1);
@@ -121,11 +128,11 @@ class LogCommandTest {
     try (Store store = Stores.open(StoreConfig.at(dir))) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs tweets = Cdvcs.empty(TWEETS);
-      cs.write(tweets, Cdvcs.create(TWEETS, "alice", 1_700_000_000_000L));
-      Update big = tweets.transact(List.of(tweet("x".repeat(20_000))), "alice",
+      cs.write(tweets, Cdvcs.create(TWEETS, ALICE, 1_700_000_000_000L));
+      Update big = tweets.transact(List.of(tweet("x".repeat(20_000))), ALICE,
           1_700_000_001_000L);
       cs.write(tweets, big);
-      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, "bob", 1_700_000_000_000L));
+      cs.write(Cdvcs.empty(NOTES), Cdvcs.create(NOTES, BOB, 1_700_000_000_000L));
       return big;
     }
   }
@@ -197,6 +204,28 @@ class LogCommandTest {
   }
 
   @Test
+  void verify_aStoredSignatureThatDoesNotVerify_orIsMissing_isReported() {
+    List<Update> u = populate();
+    Hash altered = u.get(1).lastCommit();
+    Hash stripped = u.get(2).lastCommit();
+    try (Store store = Stores.open(StoreConfig.at(dir))) {
+      byte[] signature = store.get(Column.SIGNATURES, altered.toBytes()).orElseThrow();
+      signature[5] ^= 1;
+      store.put(Column.SIGNATURES, altered.toBytes(), signature);
+      store.delete(Column.SIGNATURES, stripped.toBytes());
+    }
+
+    Cli.Result r = Cli.run("", "log", "--store", dir.toString(), "--verify", "--crdt",
+        TWEETS.toString());
+
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(LogCommand.DAMAGE_FOUND);
+    assertThat(r.out().lines()).contains(
+        "damaged signature of commit " + altered.hex() + " in " + TWEETS
+            + ": it does not verify against its signer " + ALICE.key().verifyingKey(),
+        "missing signature of commit " + stripped.hex() + " in " + TWEETS);
+  }
+
+  @Test
   void log_storeWhoseSyncedLogWasCutInHalf_refusesToOpen_namingTheStoreAndWhatToDo()
       throws Exception {
     try (Store store = Stores.open(StoreConfig.at(dir).withDurability(Durability.SYNC))) {
@@ -204,7 +233,8 @@ class LogCommandTest {
       for (int i = 0; i < 5; i++) {
         Address a = new Address("user" + i, UUID.fromString("00000000-0000-4000-8000-00000000000"
             + i));
-        cs.write(Cdvcs.empty(a), Cdvcs.create(a, "user" + i, 1_700_000_000_000L));
+        cs.write(Cdvcs.empty(a), Cdvcs.create(a, new Author("user" + i, ALICE.key()),
+            1_700_000_000_000L));
       }
     }
     Path wal;

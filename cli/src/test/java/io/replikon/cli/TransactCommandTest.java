@@ -7,6 +7,7 @@ import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
+import io.replikon.client.KeyFiles;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
@@ -42,6 +43,8 @@ class TransactCommandTest {
       assertThat(c.heads()).containsExactly(id);
       Commit commit = cs.commit(id);
       assertThat(commit.author()).isEqualTo("alice");
+      assertThat(commit.signer()) // the store's own key, made on first use
+          .isEqualTo(KeyFiles.read(dir.resolve(KeyFiles.STORE_KEY)).verifyingKey());
       List<Transaction> txs = cs.transactions(commit);
       assertThat(txs).extracting(Transaction::fn).containsExactly("add-tweet", "add-tweet");
       assertThat(txs.get(1).params().get("text").asText()).isEqualTo("world");
@@ -50,7 +53,25 @@ class TransactCommandTest {
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(Cli.run("", "log", "--store", dir.toString(), "--crdt", CRDT).out().lines())
         .hasSize(3)
-        .first().asString().contains(" bob 1 tx parents " + id.shortHex());
+        .first().asString().contains(" bob "
+            + KeyFiles.read(dir.resolve(KeyFiles.STORE_KEY)).verifyingKey() + " 1 tx parents "
+            + id.shortHex());
+  }
+
+  @Test
+  void transact_toASelfCertifyingAddress_signsWithItsKey_andRefusesAnother() throws Exception {
+    Path mine = dir.resolveSibling(dir.getFileName() + "-mine.key");
+    Cli.Result made = Cli.run("", "keygen", "--out", mine.toString());
+    assertThat(made.exitCode()).as(made.err()).isZero();
+    String crdt = made.out().strip() + "/12d49511-e733-4007-937b-460c3794fae9";
+    Cli.Result in = Cli.run("{\"text\":\"mine\"}\n", "transact", "--store", dir.toString(),
+        "--create", "--crdt", crdt, "--key", mine.toString());
+    assertThat(in.exitCode()).as(in.err()).isZero();
+    assertThat(in.err()).contains("signed by " + made.out().strip());
+    Cli.Result refused = Cli.run("{\"text\":\"not mine\"}\n", "transact", "--store",
+        dir.toString(), "--crdt", crdt);
+    assertThat(refused.exitCode()).isEqualTo(1);
+    assertThat(refused.err()).contains("forbidden").contains("self-certifying");
   }
 
   @Test

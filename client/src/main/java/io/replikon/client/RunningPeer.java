@@ -1,6 +1,7 @@
 package io.replikon.client;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Chunk;
@@ -28,6 +29,9 @@ import io.replikon.transport.PeerClient;
 import io.replikon.transport.PeerServer;
 import io.replikon.transport.ServerConfig;
 import io.replikon.transport.Transports;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.SigningKey;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.Hash;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -99,6 +104,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final Map<Address, Set<Hash>> acknowledged = new HashMap<>();
   /** Futures of {@link #replicated} not completed yet (engine thread only). */
   private final Map<Address, List<Replication>> replicationWaiters = new HashMap<>();
+  /**
+   * The last {@code forbidden} answer to a publish of each address: a {@link #replicated} future
+   * asked after it fails at once rather than wait for an ack that will not come (engine thread).
+   */
+  private final Map<Address, ReplikonException> refusedPublishes = new HashMap<>();
   /** Addresses with an auto-merge scheduled (engine thread only). */
   private final Set<Address> mergesScheduled = new java.util.HashSet<>();
   private final Metrics metrics = new Metrics();
@@ -110,6 +120,9 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private final PeerServer server;
   private final StatusServer http;
   private volatile boolean closed;
+  /** The key that signs this peer's commits and proves it to peers that guard their reads. */
+  private final SigningKey key;
+  private final Author author;
 
   private RunningPeer(PeerConfig config, PeerEvents observer) {
     this.config = config;
@@ -129,9 +142,12 @@ final class RunningPeer implements Peer, ConnectionHandler {
         return t;
       });
       this.engineThread = thread;
+      this.key = config.trust().key().orElseGet(() -> KeyFiles.ofStore(config.store()));
+      this.author = new Author(config.author(), key);
       this.engine = new PeerEngine(
           EngineConfig.defaults(config.peerId(), config.role())
-              .withFetchTimeout(config.fetchTimeout()).withLinkLimits(config.linkLimits()),
+              .withFetchTimeout(config.fetchTimeout()).withLinkLimits(config.linkLimits())
+              .withTrust(new EngineConfig.Trust(key, config.trust().access(), Challenge::random)),
           cdvcs, config.clock(), metrics);
       engineThread.scheduleWithFixedDelay(() -> run(engine::tick), 1, 1, TimeUnit.SECONDS);
       ClientConfig clientConfig = ClientConfig.defaults()
@@ -150,7 +166,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
         listening = Transports.server(serverConfig, this);
       }
       if (config.httpPort().isPresent()) {
-        status = StatusServer.start(config.host(), config.httpPort().get(), this);
+        status = StatusServer.start(config.statusHost(), config.httpPort().get(), this);
       }
     } catch (RuntimeException e) {
       if (listening != null) {
@@ -184,8 +200,9 @@ final class RunningPeer implements Peer, ConnectionHandler {
     for (URI uri : config.connect()) {
       peer.connect(uri);
     }
-    LOG.info("peer {} ({}) started on {}{}{}", config.peerId(),
+    LOG.info("peer {} ({}) started on {} with key {}{}{}", config.peerId(),
         config.role().name().toLowerCase(java.util.Locale.ROOT), peer.store.describe(),
+        peer.key.verifyingKey(),
         peer.url().map(u -> ", listening on " + u).orElse(""),
         peer.httpAddress().map(a -> ", http on " + a).orElse(""));
     return peer;
@@ -244,7 +261,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
         throw new ReplikonException(ReplikonException.Reason.ADDRESS_EXISTS,
             "a CDVCS exists at " + address + " already");
       }
-      Update root = Cdvcs.create(address, config.author(), config.clock().millis());
+      Update root = Cdvcs.create(address, author, config.clock().millis());
       engine.submit(root);
       return root.lastCommit();
     });
@@ -278,7 +295,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   private CompletableFuture<Hash> commitChunks(Address address, List<Chunk> chunks,
       Batch alongside) {
     return call(() -> {
-      Update update = held(address).transactChunks(chunks, config.author(),
+      Update update = held(address).transactChunks(chunks, author,
           config.clock().millis());
       engine.submit(update, alongside);
       return update.lastCommit();
@@ -300,6 +317,10 @@ final class RunningPeer implements Peer, ConnectionHandler {
             "commit " + commit + " of " + address + " is not stored on peer " + config.peerId());
       }
       Replication waiter = new Replication(commit, done);
+      ReplikonException refusal = refusedPublishes.get(address);
+      if (refusal != null) {
+        throw refusal;
+      }
       if (!waiter.completeIfIn(cdvcs, acknowledged.getOrDefault(address, Set.of()))) {
         replicationWaiters.computeIfAbsent(address, a -> new ArrayList<>()).add(waiter);
       }
@@ -330,7 +351,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   @Override
   public CompletableFuture<Hash> merge(Address address, List<Hash> orderedHeads) {
     return call(() -> {
-      Update update = held(address).merge(orderedHeads, List.of(), config.author(),
+      Update update = held(address).merge(orderedHeads, List.of(), author,
           config.clock().millis());
       engine.submit(update);
       return update.lastCommit();
@@ -344,7 +365,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
         throw new ReplikonException(ReplikonException.Reason.ADDRESS_EXISTS,
             "a CDVCS exists at " + to + " already");
       }
-      engine.submit(held(from).fork(to));
+      engine.submit(held(from).fork(to, cdvcs::signature));
       return Set.copyOf(held(to).heads());
     });
   }
@@ -353,7 +374,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
   public CompletableFuture<Set<Hash>> pull(Address into, Address from,
       boolean allowInducedConflict) {
     return call(() -> {
-      Update update = held(into).pull(held(from), allowInducedConflict);
+      Update update = held(into).pull(held(from), allowInducedConflict, cdvcs::signature);
       if (!update.isEmpty()) {
         engine.submit(update);
       }
@@ -388,7 +409,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       List<Hash> ordered = new ArrayList<>(heads);
       ordered.sort(null);
-      Update merge = now.merge(ordered, List.of(), config.author(), config.clock().millis());
+      Update merge = now.merge(ordered, List.of(), author, config.clock().millis());
       engine.submit(merge);
       LOG.info("{}: merged {} heads as {}", Printable.of(address.toString()), ordered.size(),
           merge.lastCommit());
@@ -457,8 +478,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
         connections.add(l.describe());
       }
       return new PeerStatus(config.peerId(),
-          config.role().name().toLowerCase(java.util.Locale.ROOT), connections, cdvcs.list(),
-          metrics.counters());
+          config.role().name().toLowerCase(java.util.Locale.ROOT),
+          key.verifyingKey().toString(), connections, cdvcs.list(), metrics.counters());
     });
   }
 
@@ -697,11 +718,23 @@ final class RunningPeer implements Peer, ConnectionHandler {
     final AtomicLong refusals = new AtomicLong();
     final AtomicLong internalErrors = new AtomicLong();
     final AtomicLong storeFailures = new AtomicLong();
+    /** Publishes and proofs refused as forbidden, by what for. */
+    final Map<PeerEvents.Forbidden, AtomicLong> forbidden =
+        new ConcurrentHashMap<>();
 
     PeerStatus.Counters counters() {
       return new PeerStatus.Counters(connectionsOpened.get(), commitsStored.get(),
           publishesStored.get(), valuesFetched.get(), bytesFetched.get(), refusals.get(),
-          internalErrors.get(), storeFailures.get());
+          internalErrors.get(), storeFailures.get(), forbiddenByLabel());
+    }
+
+    private Map<String, Long> forbiddenByLabel() {
+      Map<String, Long> out = new TreeMap<>();
+      for (PeerEvents.Forbidden kind : PeerEvents.Forbidden.values()) {
+        AtomicLong n = forbidden.get(kind);
+        out.put(kind.label(), n == null ? 0 : n.get());
+      }
+      return out;
     }
 
     @Override
@@ -727,9 +760,54 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void errorReceived(Link link, Message.ErrorReport error) {
-      LOG.warn("peer at {} reported {}: {}", link.describe(), error.code().wireName(),
-          Printable.of(error.message(), 1_000));
+      if (error.code() == Message.ErrorCode.FORBIDDEN && error.re() == 0) {
+        // The other peer closed the link: it takes no reads from this peer's key.
+        LOG.error("peer at {} refused this peer (key {}): forbidden: {}", link.describe(),
+            key.verifyingKey(), Printable.of(error.message(), 1_000));
+        ReplikonException refusal = new ReplikonException(ReplikonException.Reason.FORBIDDEN,
+            "the peer at " + link.describe() + " refused this peer's key " + key.verifyingKey()
+                + ": forbidden: " + Printable.of(error.message(), 1_000));
+        syncWaiters.values().forEach(w -> w.forEach(f -> f.completeExceptionally(refusal)));
+        syncWaiters.clear();
+      } else if (error.code() != Message.ErrorCode.FORBIDDEN || error.re() == 0) {
+        LOG.warn("peer at {} reported {}: {}", link.describe(), error.code().wireName(),
+            Printable.of(error.message(), 1_000));
+      }
       observer.errorReceived(link, error);
+    }
+
+    @Override
+    public void publishRefused(Address address, Link link, Message.ErrorReport error) {
+      if (error.code() == Message.ErrorCode.FORBIDDEN) {
+        LOG.error("peer at {} refused the commits of {}: forbidden: {}", link.describe(),
+            Printable.of(address.toString()), Printable.of(error.message(), 1_000));
+        ReplikonException refusal = new ReplikonException(ReplikonException.Reason.FORBIDDEN,
+            "the peer at " + link.describe() + " refused the commits of " + address
+                + ": forbidden: " + Printable.of(error.message(), 1_000));
+        refusedPublishes.put(address, refusal);
+        List<Replication> waiting = replicationWaiters.remove(address);
+        if (waiting != null) {
+          waiting.forEach(w -> w.done().completeExceptionally(refusal));
+        }
+      } else {
+        LOG.warn("peer at {} could not store the commits of {}: {}", link.describe(),
+            Printable.of(address.toString()), Printable.of(error.message(), 1_000));
+      }
+      observer.publishRefused(address, link, error);
+    }
+
+    @Override
+    public void forbidden(Link link, PeerEvents.Forbidden kind, String reason) {
+      forbidden.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
+      LOG.warn("refused from {}: forbidden ({}): {}", link.describe(), kind.label(),
+          Printable.of(reason, 1_000));
+      observer.forbidden(link, kind, reason);
+    }
+
+    @Override
+    public void proven(Link link, VerifyingKey provenKey) {
+      LOG.info("peer at {} proved key {}", link.describe(), provenKey);
+      observer.proven(link, provenKey);
     }
 
     @Override
@@ -750,6 +828,11 @@ final class RunningPeer implements Peer, ConnectionHandler {
       }
       LOG.debug("{}: stored {} commits from {}", Printable.of(address.toString()),
           change.newCommits().size(), link == null ? "this peer" : link.describe());
+      ReplikonException refusal = link == null ? refusedPublishes.get(address) : null;
+      if (refusal != null) {
+        LOG.error("{} new commits of {} stay on this peer: {}", change.newCommits().size(),
+            Printable.of(address.toString()), refusal.getMessage());
+      }
       scheduleMerge(address);
       for (Runnable listener : storedListeners.getOrDefault(address, List.of())) {
         try {
@@ -774,6 +857,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void acknowledged(Address address, Link link, Set<Hash> heads) {
+      refusedPublishes.remove(address);
       acknowledged.put(address, Set.copyOf(heads));
       List<Replication> waiting = replicationWaiters.get(address);
       Optional<Cdvcs> cdvcs = engine.state(address);

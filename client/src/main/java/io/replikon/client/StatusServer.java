@@ -358,6 +358,11 @@ final class StatusServer implements AutoCloseable {
     counter(out, "replikon_store_failures_total",
         "Store writes or reads that failed on what a peer sent or asked for (answered internal).",
         c.storeFailures());
+    out.append("# HELP replikon_forbidden_total Publishes and read proofs refused as forbidden,"
+        + " by reason (signature, writer, address, reader).\n");
+    out.append("# TYPE replikon_forbidden_total counter\n");
+    c.forbidden().forEach((reason, n) -> out.append("replikon_forbidden_total{reason=\"")
+        .append(reason).append("\"} ").append(n).append('\n'));
     out.append("# HELP replikon_cdvcs_commits Commits held per CDVCS.\n");
     out.append("# TYPE replikon_cdvcs_commits gauge\n");
     for (CdvcsStore.Summary x : s.cdvcs()) {
@@ -376,7 +381,8 @@ final class StatusServer implements AutoCloseable {
   private static String page(PeerStatus s) {
     StringBuilder out = new StringBuilder("<!doctype html><meta charset=utf-8><title>replikon "
         + html(s.peerId()) + "</title><h1>replikon peer " + html(s.peerId()) + " ("
-        + s.role() + ")</h1><h2>Connections (" + s.connections().size() + ")</h2><ul>");
+        + s.role() + ")</h1><p>signs with key <code>" + html(s.key()) + "</code>"
+        + "<h2>Connections (" + s.connections().size() + ")</h2><ul>");
     s.connections().forEach(c -> out.append("<li>").append(html(c)));
     out.append("</ul><h2>CDVCS (").append(s.cdvcs().size()).append(")</h2><table>")
         .append("<tr><th>address<th>commits<th>transactions<th>heads");
@@ -388,7 +394,8 @@ final class StatusServer implements AutoCloseable {
     PeerStatus.Counters c = s.counters();
     out.append("</table><h2>Counters</h2><p>commits stored ").append(c.commitsStored())
         .append(", publishes stored ").append(c.publishesStored()).append(", values fetched ")
-        .append(c.valuesFetched()).append(", refusals ").append(c.refusals()).append("\n");
+        .append(c.valuesFetched()).append(", refusals ").append(c.refusals())
+        .append(", forbidden ").append(c.forbidden()).append("\n");
     return out.toString();
   }
 

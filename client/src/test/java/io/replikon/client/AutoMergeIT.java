@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.CdvcsStore;
 import io.replikon.cdvcs.Transaction;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,10 +29,10 @@ class AutoMergeIT {
   @Test
   void peersThatCommittedApart_withAutoMerge_convergeOnOneMergeHead() throws Exception {
     Duration delay = Duration.ofMillis(200);
-    // The same author and clock make the same root on both peers: the CDVCS they share.
+    // The same author, key and clock make the same root on both peers: the CDVCS they share.
     Clock fixed = Clock.fixed(Instant.ofEpochSecond(1_700_000_000), ZoneOffset.UTC);
     PeerConfig base = PeerConfig.server(null).withAuthor("writer").withClock(fixed)
-        .withAutoMerge(delay);
+        .withKey(SigningKey.fromSeed(new byte[32])).withAutoMerge(delay);
     try (Peer a = Peer.start(base.withPeerId("a"));
         Peer b = Peer.start(base.withPeerId("b"))) {
       assertThat(a.create(LOG).get(30, TimeUnit.SECONDS))

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.replikon.cdvcs.Address;
+import io.replikon.cdvcs.Author;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
@@ -14,6 +15,7 @@ import io.replikon.transport.Connection;
 import io.replikon.transport.ConnectionHandler;
 import io.replikon.transport.PeerClient;
 import io.replikon.transport.Transports;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -109,13 +111,14 @@ class BadPeerIT {
   Evil publishAndAnswer(Function<Message.Fetch, Message.FetchReply> answer) throws Exception {
     Evil evil = new Evil();
     Connection c = transport.connect(server.url().orElseThrow(), evil).get(30, TimeUnit.SECONDS);
-    c.send(new Message.Hello(1, "mallory", 1, Message.Role.CLIENT, Map.of()));
+    c.send(new Message.Hello(1, "mallory", Message.PROTOCOL_VERSION, Message.Role.CLIENT));
     evil.next(Message.Hello.class);
     Cdvcs state = Cdvcs.empty(FORGED);
-    Update root = Cdvcs.create(FORGED, "mallory", 1);
+    Author mallory = new Author("mallory", SigningKey.generate());
+    Update root = Cdvcs.create(FORGED, mallory, 1);
     state.apply(root);
     Update commit = state.transact(List.of(new Transaction("add",
-        JsonNodeFactory.instance.textNode("x"))), "mallory", 2);
+        JsonNodeFactory.instance.textNode("x"))), mallory, 2);
     List<Update.Entry> entries = new ArrayList<>(root.commits());
     entries.addAll(commit.commits());
     Map<Hash, byte[]> values = new HashMap<>(root.commitValues());

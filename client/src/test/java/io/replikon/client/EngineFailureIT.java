@@ -72,7 +72,7 @@ class EngineFailureIT {
   Message.ErrorReport helloAs(String name) throws Exception {
     BadPeerIT.Evil evil = new BadPeerIT.Evil();
     Connection c = transport.connect(server.url().orElseThrow(), evil).get(30, TimeUnit.SECONDS);
-    c.send(new Message.Hello(1, name, 1, Message.Role.CLIENT, Map.of()));
+    c.send(new Message.Hello(1, name, Message.PROTOCOL_VERSION, Message.Role.CLIENT));
     evil.next(Message.Hello.class);
     Message.ErrorReport error = evil.next(Message.ErrorReport.class);
     assertThat(evil.closed.get(30, TimeUnit.SECONDS)).isNotNull();
@@ -107,8 +107,8 @@ class EngineFailureIT {
       BadPeerIT.Evil evil = new BadPeerIT.Evil();
       Connection c = transport.connect(server.url().orElseThrow(), evil)
           .get(30, TimeUnit.SECONDS);
-      c.send(new Message.Hello(1, "mallory\n02:00:00.000 INFO forged line", 1,
-          Message.Role.CLIENT, Map.of()));
+      c.send(new Message.Hello(1, "mallory\n02:00:00.000 INFO forged line",
+          Message.PROTOCOL_VERSION, Message.Role.CLIENT));
       evil.next(Message.Hello.class);
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(snapshot(lines))
           .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("mallory")));

@@ -104,6 +104,13 @@ class StatusServerTest {
         sent or asked for (answered internal).
         # TYPE replikon_store_failures_total counter
         replikon_store_failures_total 0
+        # HELP replikon_forbidden_total Publishes and read proofs refused as forbidden, by \
+        reason (signature, writer, address, reader).
+        # TYPE replikon_forbidden_total counter
+        replikon_forbidden_total{reason="address"} 0
+        replikon_forbidden_total{reason="reader"} 0
+        replikon_forbidden_total{reason="signature"} 0
+        replikon_forbidden_total{reason="writer"} 0
         # HELP replikon_cdvcs_commits Commits held per CDVCS.
         # TYPE replikon_cdvcs_commits gauge
         # HELP replikon_cdvcs_heads Heads per CDVCS (more than one: a conflict).

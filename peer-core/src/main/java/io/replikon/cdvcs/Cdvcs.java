@@ -2,6 +2,7 @@ package io.replikon.cdvcs;
 
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.trust.Signature;
 import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -52,8 +54,9 @@ public final class Cdvcs {
    * Returns the update that creates a CDVCS: its root commit, with no parents and no transactions.
    * Each address has a root of its own, because the commit value names the address.
    */
-  public static Update create(Address address, String author, long ts) {
-    return commitUpdate(new Commit(List.of(), List.of(), author, ts, address), List.of());
+  public static Update create(Address address, Author author, long ts) {
+    return commitUpdate(new Commit(List.of(), List.of(), author.name(), ts, address,
+        author.key().verifyingKey()), author, List.of());
   }
 
   /** Returns the address. */
@@ -88,7 +91,7 @@ public final class Cdvcs {
    *     {@code UNKNOWN_ADDRESS} if it was never created, {@code INVALID_INPUT} if there is no
    *     transaction or one is too large for a chunk
    */
-  public Update transact(List<Transaction> transactions, String author, long ts) {
+  public Update transact(List<Transaction> transactions, Author author, long ts) {
     if (transactions.isEmpty()) {
       throw new ReplikonException(Reason.INVALID_INPUT, "a commit needs at least one transaction");
     }
@@ -103,13 +106,14 @@ public final class Cdvcs {
    *
    * @throws ReplikonException as {@link #transact}
    */
-  public Update transactChunks(List<Chunk> chunks, String author, long ts) {
+  public Update transactChunks(List<Chunk> chunks, Author author, long ts) {
     if (chunks.isEmpty()) {
       throw new ReplikonException(Reason.INVALID_INPUT, "a commit needs at least one transaction");
     }
     Hash head = singleHead();
-    Commit commit = new Commit(List.of(head), ids(chunks), author, ts, address);
-    return commitUpdate(commit, chunks);
+    Commit commit = new Commit(List.of(head), ids(chunks), author.name(), ts, address,
+        author.key().verifyingKey());
+    return commitUpdate(commit, author, chunks);
   }
 
   /**
@@ -119,7 +123,7 @@ public final class Cdvcs {
    * @throws ReplikonException {@code STALE_HEADS} if {@code orderedHeads} is not exactly the set of
    *     heads (they changed: look again), {@code INVALID_INPUT} if there is only one head
    */
-  public Update merge(List<Hash> orderedHeads, List<Transaction> correcting, String author,
+  public Update merge(List<Hash> orderedHeads, List<Transaction> correcting, Author author,
       long ts) {
     requireCreated();
     Set<Hash> given = new HashSet<>(orderedHeads);
@@ -132,8 +136,9 @@ public final class Cdvcs {
           "nothing to merge: " + address + " has one head, " + orderedHeads.get(0));
     }
     List<Chunk> chunks = Chunk.split(correcting);
-    Commit commit = new Commit(orderedHeads, ids(chunks), author, ts, address);
-    return commitUpdate(commit, chunks);
+    Commit commit = new Commit(orderedHeads, ids(chunks), author.name(), ts, address,
+        author.key().verifyingKey());
+    return commitUpdate(commit, author, chunks);
   }
 
   /**
@@ -149,7 +154,8 @@ public final class Cdvcs {
    *     that was not allowed, {@code CONFLICTED} if {@code other} has several heads and an induced
    *     conflict was not allowed
    */
-  public Update pull(Cdvcs other, boolean allowInducedConflict) {
+  public Update pull(Cdvcs other, boolean allowInducedConflict,
+      Function<Hash, Signature> signatures) {
     requireCreated();
     other.requireCreated();
     List<Hash> theirs = CommitWalk.missing(other.graph, other.heads(), heads());
@@ -170,7 +176,7 @@ public final class Cdvcs {
         }
       }
     }
-    return new Update(address, entries(other.graph, theirs), Map.of(), Map.of());
+    return new Update(address, entries(other.graph, theirs, signatures), Map.of(), Map.of());
   }
 
   /**
@@ -179,12 +185,13 @@ public final class Cdvcs {
    *
    * @throws IllegalArgumentException if {@code newAddress} is this CDVCS's address
    */
-  public Update fork(Address newAddress) {
+  public Update fork(Address newAddress, Function<Hash, Signature> signatures) {
     requireCreated();
     if (newAddress.equals(address)) {
       throw new IllegalArgumentException("a fork needs an address of its own, not " + address);
     }
-    return new Update(newAddress, entries(graph, graph.commits()), Map.of(), Map.of());
+    return new Update(newAddress, entries(graph, graph.commits(), signatures), Map.of(),
+        Map.of());
   }
 
   /**
@@ -272,14 +279,15 @@ public final class Cdvcs {
     }
   }
 
-  private static Update commitUpdate(Commit commit, List<Chunk> chunks) {
+  private static Update commitUpdate(Commit commit, Author author, List<Chunk> chunks) {
     byte[] value = commit.encode();
     Hash id = Hash.sha256(value);
+    Signature signature = author.key().signCommit(id);
     Map<Hash, byte[]> chunkValues = new HashMap<>();
     for (Chunk c : chunks) {
       chunkValues.put(c.id(), c.bytes());
     }
-    return new Update(commit.address(), List.of(new Update.Entry(id, commit.parents())),
+    return new Update(commit.address(), List.of(new Update.Entry(id, commit.parents(), signature)),
         Map.of(id, value), chunkValues);
   }
 
@@ -291,10 +299,11 @@ public final class Cdvcs {
     return out;
   }
 
-  private static List<Update.Entry> entries(CommitGraph graph, List<Hash> commits) {
+  private static List<Update.Entry> entries(CommitGraph graph, List<Hash> commits,
+      Function<Hash, Signature> signatures) {
     List<Update.Entry> out = new ArrayList<>(commits.size());
     for (Hash c : commits) {
-      out.add(new Update.Entry(c, graph.parents(c)));
+      out.add(new Update.Entry(c, graph.parents(c), signatures.apply(c)));
     }
     return out;
   }

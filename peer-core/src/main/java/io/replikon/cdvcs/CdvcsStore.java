@@ -5,6 +5,7 @@ import io.replikon.error.ReplikonException.Reason;
 import io.replikon.storage.Batch;
 import io.replikon.storage.Column;
 import io.replikon.storage.Store;
+import io.replikon.trust.Signature;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Set;
  * Design note: how a CDVCS lies in the store.
  *
  *   COMMITS  commit id            -> canonical commit value
+ *   SIGNATURES commit id          -> the signer's signature of the id (64 bytes)
  *   CHUNKS   chunk hash           -> canonical chunk (list of transactions)
  *   GRAPH    address key, pos     -> commit id, parent count, parent ids
  *   HEADS    address key          -> format, commit count, transaction count, heads
@@ -127,7 +129,8 @@ public final class CdvcsStore {
    * @throws ReplikonException {@code HASH_MISMATCH} if a value in the update does not hash to its
    *     id, {@code MISSING_CONTENT} if a new commit or a chunk it names is neither in the update nor
    *     stored, {@code MALFORMED_VALUE} if a commit value is not a commit or names other parents
-   *     than its entry, {@code ADDRESS_EXISTS} if a root is written over an existing CDVCS
+   *     than its entry, {@code FORBIDDEN} if a new commit's signature does not verify against its
+   *     signer, {@code ADDRESS_EXISTS} if a root is written over an existing CDVCS
    */
   public Cdvcs.Preview write(Cdvcs state, Update update) {
     return write(state, update, new Batch(), true);
@@ -148,8 +151,9 @@ public final class CdvcsStore {
   /**
    * As {@link #write(Cdvcs, Update)}, for a caller that has hashed every value of the update
    * itself and checked it against its id (a peer hashes what it receives as it arrives, and
-   * {@link Chunk#split} hashes what it encodes): the values are not hashed a second time. Every
-   * other check is made.
+   * {@link Chunk#split} hashes what it encodes), and checked every new commit's signature (a peer
+   * checks them before it takes a publish): values are not hashed, nor signatures verified, a
+   * second time. Every other check is made.
    */
   public Cdvcs.Preview writeVerified(Cdvcs state, Update update) {
     return write(state, update, new Batch(), false);
@@ -196,6 +200,11 @@ public final class CdvcsStore {
             + " is announced with parents " + entry.parents() + " but its value names "
             + commit.parents());
       }
+      if (hashValues && !commit.signer().verifiesCommit(entry.id(), entry.signature())) {
+        throw new ReplikonException(Reason.FORBIDDEN, "commit " + entry.id().shortHex()
+            + " does not carry a valid signature of its signer " + commit.signer());
+      }
+      batch.put(Column.SIGNATURES, entry.id().toBytes(), entry.signature().bytes());
       for (Hash chunkId : commit.chunks()) {
         byte[] chunk = update.chunkValues().get(chunkId);
         if (chunk != null) {
@@ -235,6 +244,23 @@ public final class CdvcsStore {
     byte[] value = store.get(Column.COMMITS, id.toBytes()).orElseThrow(() ->
         new ReplikonException(Reason.MISSING_CONTENT, "commit " + id + " is not stored"));
     return Commit.decode(value);
+  }
+
+  /**
+   * Returns the stored signature of a commit.
+   *
+   * @throws ReplikonException {@code MISSING_CONTENT} if none is stored, {@code STORE_IO} if what
+   *     is stored is not a signature
+   */
+  public Signature signature(Hash id) {
+    byte[] bytes = store.get(Column.SIGNATURES, id.toBytes()).orElseThrow(() ->
+        new ReplikonException(Reason.MISSING_CONTENT, "no signature of commit " + id
+            + " is stored"));
+    if (bytes.length != Signature.BYTES) {
+      throw new ReplikonException(Reason.STORE_IO, "the stored signature of commit " + id
+          + " has " + bytes.length + " bytes, not " + Signature.BYTES + ": the store is damaged");
+    }
+    return Signature.of(bytes);
   }
 
   /**

@@ -5,20 +5,25 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.replikon.error.ReplikonException;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * A CDVCS commit: its ordered parents (first parent first), the chunks holding its transactions,
- * who made it and when, and the CDVCS it was made in.
+ * who made it (a name and the key that signs it) and when, and the CDVCS it was made in.
  *
  * <p>Its value is the map {@code {parents, chunks, author, ts, crdt: "cdvcs", address: {user, id},
- * version: 1}} with hashes as 32-byte byte strings and {@code ts} in milliseconds since the epoch;
- * its id is the hash of the canonical encoding of that value. So the id covers the author and the
- * time as well as the content (replikativ hashed only the transactions and parents).
+ * signer, version: 2}} with hashes as 32-byte byte strings, {@code signer} the 32 bytes of an
+ * Ed25519 public key and {@code ts} in milliseconds since the epoch; its id is the hash of the
+ * canonical encoding of that value. So the id covers the signer, the author and the time as well
+ * as the content (replikativ hashed only the transactions and parents). The signer's signature of
+ * the id travels and is stored beside the value ({@link Update.Entry#signature()}), so any peer can
+ * check who made the commit, however many peers relayed it.
  *
  * <p>Immutable and thread-safe.
  *
@@ -27,13 +32,14 @@ import java.util.Objects;
  * @param author who made the commit
  * @param ts when, in milliseconds since the epoch (from the injected clock)
  * @param address the CDVCS the commit was made in
+ * @param signer the key whose signature of the id must travel with the commit
  */
 public record Commit(List<Hash> parents, List<Hash> chunks, String author, long ts,
-    Address address) {
+    Address address, VerifyingKey signer) {
   /** The value of the {@code crdt} field. */
   public static final String CRDT = "cdvcs";
   /** The version of the commit format. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   /** Copies the lists and checks the arguments. */
   public Commit {
@@ -41,6 +47,7 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     chunks = List.copyOf(chunks);
     Objects.requireNonNull(author, "author");
     Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(signer, "signer");
   }
 
   /** Returns the value of this commit, whose hash is its id. */
@@ -53,6 +60,7 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     value.put("ts", ts);
     value.put("crdt", CRDT);
     value.set("address", address.toValue());
+    value.put("signer", signer.bytes());
     value.put("version", VERSION);
     return value;
   }
@@ -83,7 +91,8 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     JsonNode version = value.get("version");
     if (version == null || !version.isIntegralNumber() || !version.canConvertToInt()
         || version.asInt() != VERSION) {
-      throw malformed("field version is not " + VERSION);
+      throw malformed("field version is not " + VERSION + (version != null && version.asInt() == 1
+          ? " (a commit of format 1 is unsigned: made by a replikon before protocol 2)" : ""));
     }
     JsonNode ts = value.get("ts");
     if (ts == null || !ts.isIntegralNumber() || !ts.canConvertToLong()) {
@@ -95,12 +104,22 @@ public record Commit(List<Hash> parents, List<Hash> chunks, String author, long 
     } catch (ReplikonException e) {
       throw malformed("field address: " + e.getMessage());
     }
-    if (value.size() != 7) {
+    JsonNode signer = value.get("signer");
+    if (signer == null || !signer.isBinary()) {
+      throw malformed("field signer is not a byte string");
+    }
+    VerifyingKey key;
+    try {
+      key = VerifyingKey.of(signer.binaryValue());
+    } catch (ReplikonException | IOException e) {
+      throw malformed("field signer: " + e.getMessage());
+    }
+    if (value.size() != 8) {
       throw malformed("a commit has exactly the fields parents, chunks, author, ts, crdt, "
-          + "address {user, id} and version");
+          + "address {user, id}, signer and version");
     }
     return new Commit(readHashes(value, "parents"), readHashes(value, "chunks"),
-        text(value, "author"), ts.asLong(), address);
+        text(value, "author"), ts.asLong(), address, key);
   }
 
   /**

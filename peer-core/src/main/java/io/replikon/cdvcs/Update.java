@@ -1,5 +1,6 @@
 package io.replikon.cdvcs;
 
+import io.replikon.trust.Signature;
 import io.replikon.value.Hash;
 import java.util.List;
 import java.util.Map;
@@ -24,16 +25,20 @@ public record Update(Address address, List<Entry> commits, Map<Hash, byte[]> com
     Map<Hash, byte[]> chunkValues) {
 
   /**
-   * One commit of an update: its id and parents, as the commit graph needs them.
+   * One commit of an update: its id and parents, as the commit graph needs them, and its signer's
+   * signature of the id, which travels and is stored with the commit.
    *
    * @param id the commit id
    * @param parents its parents, first parent first
+   * @param signature the signature of the id by the commit's {@link Commit#signer()}; checked by
+   *     a peer that receives the commit, before it stores it
    */
-  public record Entry(Hash id, List<Hash> parents) {
+  public record Entry(Hash id, List<Hash> parents, Signature signature) {
     /** Copies the parents. */
     public Entry {
       Objects.requireNonNull(id, "id");
       parents = List.copyOf(parents);
+      Objects.requireNonNull(signature, "signature");
     }
   }
 

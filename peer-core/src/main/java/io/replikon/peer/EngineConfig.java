@@ -1,8 +1,13 @@
 package io.replikon.peer;
 
 import io.replikon.protocol.Message;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.SigningKey;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * How a {@link PeerEngine} behaves.
@@ -16,10 +21,40 @@ import java.util.Objects;
  * @param maxInlineBytes values carried inline in one publish, at most (the rest is fetched)
  * @param fetchTimeout how long a fetch may go unanswered before the link is closed
  * @param limits what one link may make this peer hold (see {@link LinkLimits})
+ * @param trust this peer's key and who may write and read (see {@link Trust})
  */
 public record EngineConfig(String peerId, Message.Role role, int maxUnackedPublishes,
     int maxQueuedPublishes, int maxCommitsPerPublish, int maxInlineBytes, Duration fetchTimeout,
-    LinkLimits limits) {
+    LinkLimits limits, Trust trust) {
+
+  /**
+   * Who this peer is and whom it trusts.
+   *
+   * @param key the key that signs this peer's commits and proves it to peers that guard reads
+   * @param access who may write and read, read at each decision (a peer that reloads its lists
+   *     hands a supplier of the latest); thread-safe, quick, never blocking
+   * @param challenges where the challenges of this peer's hellos come from (random; tests inject
+   *     fixed ones)
+   */
+  public record Trust(SigningKey key, Supplier<AccessPolicy> access,
+      Supplier<Challenge> challenges) {
+    /** Checks the arguments. */
+    public Trust {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(access, "access");
+      Objects.requireNonNull(challenges, "challenges");
+    }
+
+    /** Returns the trust of a peer with this key, open to every valid signature and reader. */
+    public static Trust of(SigningKey key) {
+      return new Trust(key, AccessPolicy::open, Challenge::random);
+    }
+
+    /** Returns a copy with another access policy. */
+    public Trust withAccess(Supplier<AccessPolicy> policy) {
+      return new Trust(key, policy, challenges);
+    }
+  }
 
   /**
    * What one link may make this peer hold. A link that passes one of these bounds is answered
@@ -85,6 +120,11 @@ public record EngineConfig(String peerId, Message.Role role, int maxUnackedPubli
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(fetchTimeout, "fetchTimeout");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(trust, "trust");
+    if (peerId.getBytes(StandardCharsets.UTF_8).length > Message.MAX_PEER_ID_BYTES) {
+      throw new IllegalArgumentException("a peer id has at most " + Message.MAX_PEER_ID_BYTES
+          + " UTF-8 bytes, got " + peerId.getBytes(StandardCharsets.UTF_8).length);
+    }
     if (maxUnackedPublishes < 1 || maxQueuedPublishes < 1 || maxCommitsPerPublish < 1
         || maxCommitsPerPublish > Message.MAX_COMMITS_PER_PUBLISH
         || maxInlineBytes < 0 || maxInlineBytes > Message.MAX_FRAME_BYTES / 2) {
@@ -95,28 +135,34 @@ public record EngineConfig(String peerId, Message.Role role, int maxUnackedPubli
 
   /**
    * Returns the defaults for a peer: 8 unacked, 64 queued, 2,000 commits and 4 MiB a publish, and
-   * {@link LinkLimits#defaults()}.
+   * {@link LinkLimits#defaults()}, a new key of its own and open access.
    */
   public static EngineConfig defaults(String peerId, Message.Role role) {
     return new EngineConfig(peerId, role, 8, 64, 2_000, 4 << 20, Duration.ofSeconds(30),
-        LinkLimits.defaults());
+        LinkLimits.defaults(), Trust.of(SigningKey.generate()));
+  }
+
+  /** Returns a copy with another trust. */
+  public EngineConfig withTrust(Trust other) {
+    return new EngineConfig(peerId, role, maxUnackedPublishes, maxQueuedPublishes,
+        maxCommitsPerPublish, maxInlineBytes, fetchTimeout, limits, other);
   }
 
   /** Returns a copy with another fetch timeout. */
   public EngineConfig withFetchTimeout(Duration timeout) {
     return new EngineConfig(peerId, role, maxUnackedPublishes, maxQueuedPublishes,
-        maxCommitsPerPublish, maxInlineBytes, timeout, limits);
+        maxCommitsPerPublish, maxInlineBytes, timeout, limits, trust);
   }
 
   /** Returns a copy with other publish sizes. */
   public EngineConfig withPublishLimits(int commits, int inlineBytes) {
     return new EngineConfig(peerId, role, maxUnackedPublishes, maxQueuedPublishes, commits,
-        inlineBytes, fetchTimeout, limits);
+        inlineBytes, fetchTimeout, limits, trust);
   }
 
   /** Returns a copy with other link limits. */
   public EngineConfig withLinkLimits(LinkLimits linkLimits) {
     return new EngineConfig(peerId, role, maxUnackedPublishes, maxQueuedPublishes,
-        maxCommitsPerPublish, maxInlineBytes, fetchTimeout, linkLimits);
+        maxCommitsPerPublish, maxInlineBytes, fetchTimeout, linkLimits, trust);
   }
 }

@@ -13,6 +13,11 @@ import io.replikon.protocol.MessageCodec;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Printable;
 import io.replikon.storage.Batch;
+import io.replikon.trust.AccessPolicy;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.Signature;
+import io.replikon.trust.SigningKey;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.Hash;
 import java.time.Clock;
 import java.time.Duration;
@@ -85,6 +90,18 @@ import java.util.Set;
  * one reply at a time while the link is writable, and publishes wait for writability too, so what
  * is queued toward a link that does not read stays about one reply or publish past the
  * transport's byte budget, whatever it asks for.
+ *
+ * Trust. Every commit carries its signer's signature of its id (Update.Entry.signature). Before
+ * a publish is written, each new commit is decoded and checked: its address is the publish's, its
+ * signature verifies against the signer its value names, and the access policy lets that signer
+ * write the address (self-certifying addresses: only their own key; a writers list: only listed
+ * keys). A failure refuses that publish as forbidden (PeerEvents.forbidden), stores nothing of it
+ * and keeps the link; the link remembers the refused address, so the rest of a refused history
+ * does not make it ask again. A link's transport may have verified the signatures of inline
+ * commits already (VerifyingKey remembers good ones), which makes the check a lookup. Local
+ * commits are authorized, not verified again (Cdvcs signed them). With a readers list, this
+ * peer's hello carries a challenge, and the link is not ready (nothing is sent to it, nothing but
+ * auth and error taken from it) until its auth proves a listed key for this connection.
  *
  * Store failures. A write that fails (a full disk) or a stored value that cannot be read (a
  * damaged file) is not the other peer's fault: the publish or subscribe it concerns is answered
@@ -213,9 +230,15 @@ public final class PeerEngine {
    * Stores a local update (from create, transact, merge, pull or fork), makes the address an
    * interest, and offers the new commits to every link subscribed to the address. The update's
    * values must hash to their ids, as those of updates built by {@link Cdvcs} and
-   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again.
+   * {@link io.replikon.cdvcs.Chunk#split} do: they are not hashed again. Nor are signatures
+   * verified again: {@link Cdvcs} signs the commits it makes, and those of a pull or fork were
+   * verified when they came in (an Ed25519 verification costs about as much as hashing 1 MiB).
+   * Each new commit's signer must be one that this peer's access policy lets write the address, as
+   * for commits that come from other peers.
    *
    * @return what changed
+   * @throws ReplikonException {@code FORBIDDEN} if a new commit's signer may not write the address
+   *     (nothing is stored)
    */
   public Cdvcs.Preview submit(Update update) {
     return submit(update, new Batch());
@@ -230,6 +253,16 @@ public final class PeerEngine {
   public Cdvcs.Preview submit(Update update, Batch alongside) {
     Address address = update.address();
     AddressState a = address(address);
+    AccessPolicy access = config.trust().access().get();
+    for (Update.Entry e : a.cdvcs.preview(update).newCommits()) {
+      byte[] value = update.commitValues().get(e.id());
+      Commit commit = value != null ? Commit.decode(value) : store.commit(e.id());
+      Optional<String> refusal = access.writeRefusal(address, commit.signer());
+      if (refusal.isPresent()) {
+        throw new ReplikonException(ReplikonException.Reason.FORBIDDEN, "cannot commit to "
+            + address + ": " + refusal.get());
+      }
+    }
     Cdvcs.Preview change = store.writeVerified(a.cdvcs, update, alongside);
     store.store().sync();
     unsynced = false; // this sync covers what an earlier, failed one left
@@ -250,8 +283,13 @@ public final class PeerEngine {
     if (links.putIfAbsent(link.id(), l) != null) {
       throw new IllegalStateException("link " + link.id() + " opened twice");
     }
+    Optional<Challenge> challenge = Optional.empty();
+    if (config.trust().access().get().readsNeedProof()) {
+      l.challenge = config.trust().challenges().get();
+      challenge = Optional.of(l.challenge);
+    }
     link.send(new Message.Hello(l.nextId(), config.peerId(), Message.PROTOCOL_VERSION,
-        config.role(), Map.of()));
+        config.role(), Map.of(), challenge));
   }
 
   /** A link closed: forgets it, and drops what it had in flight. */
@@ -279,7 +317,9 @@ public final class PeerEngine {
     Duration helloTimeout = config.limits().helloTimeout();
     for (LinkState l : List.copyOf(links.values())) {
       if (!l.ready() && now.isAfter(l.openedAt.plus(helloTimeout))) {
-        refuse(l, ErrorCode.PROTOCOL, "no hello within " + helloTimeout.toSeconds() + " s");
+        refuse(l, ErrorCode.PROTOCOL, (l.hello == null ? "no hello"
+            : "no proof of a key (auth) after hello") + " within " + helloTimeout.toSeconds()
+            + " s");
       }
     }
     for (LinkState l : List.copyOf(links.values())) {
@@ -319,9 +359,17 @@ public final class PeerEngine {
       refuse(l, ErrorCode.PROTOCOL, message.kind().wireName() + " before hello");
       return;
     }
+    if (l.hello != null && !l.ready() && message.kind() != Message.Kind.AUTH
+        && message.kind() != Message.Kind.ERROR) {
+      forbid(l, PeerEvents.Forbidden.READER, "this peer takes reads only from listed keys: prove"
+          + " one (auth, answering the challenge of its hello) before "
+          + message.kind().wireName());
+      return;
+    }
     try {
       switch (message.kind()) {
         case HELLO -> onHello(l, (Message.Hello) message);
+        case AUTH -> onAuth(l, (Message.Auth) message);
         case SUBSCRIBE -> onSubscribe(l, (Message.Subscribe) message);
         case SUBSCRIBE_ACK -> { } // the publish that follows carries what matters
         case PUBLISH -> onPublish(l, (Message.Publish) message);
@@ -471,6 +519,51 @@ public final class PeerEngine {
     }
     l.hello = hello;
     events.connected(l.link, hello);
+    if (hello.challenge().isPresent()) {
+      SigningKey key = config.trust().key();
+      l.link.send(new Message.Auth(l.nextId(), key.verifyingKey(),
+          key.prove(hello.challenge().get(), hello.peer(), config.peerId())));
+    }
+    if (l.ready()) {
+      subscribeToInterests(l);
+    }
+  }
+
+  /**
+   * Takes the other side's proof of a key, answering this peer's challenge: a proof that does not
+   * verify for this connection (a wrong key, a signature made for another connection) or a key
+   * this peer takes no reads from closes the link as {@code forbidden}; a good one opens it.
+   */
+  private void onAuth(LinkState l, Message.Auth auth) {
+    if (l.challenge == null || l.proven != null) {
+      refuse(l, ErrorCode.PROTOCOL, l.challenge == null ? "auth that this peer did not ask for"
+          : "auth twice");
+      return;
+    }
+    if (!auth.key().verifiesProof(l.challenge, config.peerId(), l.hello.peer(),
+        auth.signature())) {
+      forbid(l, PeerEvents.Forbidden.READER, "the proof of key " + auth.key() + " does not"
+          + " verify for this connection (signed with another key, or for another connection)");
+      return;
+    }
+    Optional<String> refusal = config.trust().access().get().readRefusal(auth.key());
+    if (refusal.isPresent()) {
+      forbid(l, PeerEvents.Forbidden.READER, refusal.get());
+      return;
+    }
+    l.proven = auth.key();
+    events.proven(l.link, auth.key());
+    subscribeToInterests(l);
+  }
+
+  /** Closes a link as {@code forbidden}, reporting what it was for; the answer's re is 0. */
+  private void forbid(LinkState l, PeerEvents.Forbidden kind, String reason) {
+    events.forbidden(l.link, kind, reason);
+    refuse(l, ErrorCode.FORBIDDEN, reason);
+  }
+
+  /** After hello (and proof, where asked for): subscribes to the interests it may see. */
+  private void subscribeToInterests(LinkState l) {
     List<Address> wanted = new ArrayList<>();
     for (Address a : interests) {
       if (announcesTo(l, a)) {
@@ -552,6 +645,7 @@ public final class PeerEngine {
     l.unacked--;
     l.outbox.remove(refused);
     l.answerDue.remove(refused);
+    events.publishRefused(refused, l.link, error);
     if (error.code() == ErrorCode.FORBIDDEN) {
       l.theySubscribed.remove(refused);
     } else {
@@ -861,13 +955,16 @@ public final class PeerEngine {
    * the link stays open (the sender stops offering that address on it), so a sender whose history
    * this peer will not take does not reconnect and send it again and again.
    */
-  private void refusePublish(AddressState a, Inbound p, String reason) {
+  private void refusePublish(AddressState a, Inbound p, PeerEvents.Forbidden kind,
+      String reason) {
     if (a.active == p) {
       a.active = null;
     }
     p.release();
     LinkState l = p.from;
+    l.forbiddenHere.add(a.address);
     if (links.containsKey(l.link.id())) {
+      events.forbidden(l.link, kind, reason);
       events.refused(l.link, ErrorCode.FORBIDDEN, reason);
       l.link.send(new Message.ErrorReport(l.nextId(), p.publish.id(), ErrorCode.FORBIDDEN, reason));
     }
@@ -909,7 +1006,9 @@ public final class PeerEngine {
       // A parent is neither stored nor in the publish: something went missing on the way. Ask
       // again with what this peer has; the sender answers with the difference.
       finish(a, p, false);
-      subscribeOn(p.from, List.of(a.address));
+      if (!p.from.forbiddenHere.contains(a.address)) {
+        subscribeOn(p.from, List.of(a.address));
+      }
       return;
     }
     p.fresh = preview.newCommits();
@@ -941,15 +1040,29 @@ public final class PeerEngine {
       p.phase = Phase.CHUNKS;
     }
     if (p.phase == Phase.CHUNKS) {
+      AccessPolicy access = config.trust().access().get();
       List<Hash> need = new ArrayList<>();
       Set<Hash> seen = new HashSet<>();
       for (Update.Entry e : p.fresh) {
         byte[] value = p.values.get(e.id());
         Commit commit = Commit.decode(value != null ? value : store.value(e.id()).orElseThrow());
         if (!commit.address().equals(a.address)) {
-          refusePublish(a, p, "commit " + e.id().shortHex() + " names address "
-              + commit.address() + ", not " + a.address + ", the address of the publish (a CDVCS"
-              + " made by fork or pull holds such commits; protocol 1 does not replicate them)");
+          refusePublish(a, p, PeerEvents.Forbidden.ADDRESS, "commit " + e.id().shortHex()
+              + " names address " + commit.address() + ", not " + a.address + ", the address of"
+              + " the publish (a CDVCS made by fork or pull holds such commits; protocol 2 does"
+              + " not replicate them)");
+          return;
+        }
+        if (!commit.signer().verifiesCommit(e.id(), e.signature())) {
+          refusePublish(a, p, PeerEvents.Forbidden.SIGNATURE, "commit " + e.id().shortHex()
+              + " of " + a.address + " does not carry a valid signature of its signer "
+              + commit.signer() + " (forged, or altered on the way)");
+          return;
+        }
+        Optional<String> refusal = access.writeRefusal(a.address, commit.signer());
+        if (refusal.isPresent()) {
+          refusePublish(a, p, PeerEvents.Forbidden.WRITER, "commit " + e.id().shortHex()
+              + " refused: " + refusal.get());
           return;
         }
         for (Hash chunk : commit.chunks()) {
@@ -1187,7 +1300,7 @@ public final class PeerEngine {
         break; // this commit goes first in the next publish
       }
       outbox.poll();
-      Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id));
+      Update.Entry entry = new Update.Entry(id, a.cdvcs.graph().parents(id), signature(id));
       entries.add(entry);
       values.put(id, commitValue);
       for (int i = 0; i < fitting.size(); i++) {
@@ -1219,6 +1332,19 @@ public final class PeerEngine {
       return store.value(hash).orElse(null);
     } catch (ReplikonException e) {
       throw new Unreadable(hash, e);
+    }
+  }
+
+  /**
+   * Returns the stored signature of a commit.
+   *
+   * @throws Unreadable if the store cannot read it (a commit in the graph always has one)
+   */
+  private Signature signature(Hash id) {
+    try {
+      return store.signature(id);
+    } catch (ReplikonException e) {
+      throw new Unreadable(id, e);
     }
   }
 
@@ -1488,6 +1614,10 @@ public final class PeerEngine {
     final Link link;
     final Instant openedAt;
     Message.Hello hello;
+    /** The challenge this peer sent in its hello, or null when it takes reads from anyone. */
+    Challenge challenge;
+    /** The key the other side proved, answering the challenge; null until then. */
+    VerifyingKey proven;
     long lastId;
     int unacked;
     /** Publishes sent and not yet acknowledged: id to address. */
@@ -1513,6 +1643,12 @@ public final class PeerEngine {
     final Map<Address, Set<Hash>> confirmed = new HashMap<>();
     /** Addresses the other peer could not store, waiting to be offered again. */
     final Map<Address, Retry> retries = new HashMap<>();
+    /**
+     * Addresses of which this peer refused a publish from this link as {@code forbidden}: a gap
+     * that follows (the rest of the refused history) is not asked for again on this link, which
+     * would bring the same history and the same refusal, over and over.
+     */
+    final Set<Address> forbiddenHere = new HashSet<>();
     final Map<Address, Deque<Hash>> outbox = new HashMap<>();
     /** Fetches received and not yet answered in full, oldest first. */
     final Deque<FetchJob> fetches = new ArrayDeque<>();
@@ -1522,8 +1658,9 @@ public final class PeerEngine {
       this.openedAt = openedAt;
     }
 
+    /** Hello came, and the proof of a key where this peer asked for one. */
     boolean ready() {
-      return hello != null;
+      return hello != null && (challenge == null || proven != null);
     }
 
     long nextId() {

@@ -4,8 +4,10 @@ import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Cdvcs;
 import io.replikon.error.ReplikonException;
 import io.replikon.protocol.Message;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.Hash;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -16,6 +18,42 @@ import java.util.Set;
 public interface PeerEvents {
   /** A link said hello. */
   default void connected(Link link, Message.Hello hello) {}
+
+  /** A link proved that it holds {@code key} (this peer guards its reads and asked it to). */
+  default void proven(Link link, VerifyingKey key) {}
+
+  /**
+   * Commits were refused as {@code forbidden}: a publish whose commit carried a bad signature,
+   * was signed by a key that may not write its address, or named another address; or a link
+   * whose proof of a key failed or named a key that may not read. Nothing of it was stored.
+   * Reported once per refused publish or proof, beside {@link #refused} when the link is closed.
+   */
+  default void forbidden(Link link, Forbidden kind, String reason) {}
+
+  /**
+   * The other peer refused a publish of ours: {@code forbidden} (it will not take these commits:
+   * a key it does not list, a client that does not replicate the address) or {@code internal} (its
+   * store failed; this peer offers the address again later). The address is no longer offered on
+   * that link after {@code forbidden}.
+   */
+  default void publishRefused(Address address, Link link, Message.ErrorReport error) {}
+
+  /** What a {@code forbidden} refusal was for, as {@link #forbidden} reports it. */
+  enum Forbidden {
+    /** A commit whose signature does not verify against its signer: forged, or altered. */
+    SIGNATURE,
+    /** A commit signed by a key that may not write its address (writers file, self-certifying). */
+    WRITER,
+    /** A commit that names another address than the publish carrying it. */
+    ADDRESS,
+    /** A link that did not prove a key this peer takes reads from. */
+    READER;
+
+    /** Returns the name used in logs and metric labels: lower case, with dashes. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /** A link closed. */
   default void disconnected(Link link) {}

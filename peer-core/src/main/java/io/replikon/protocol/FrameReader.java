@@ -3,6 +3,7 @@ package io.replikon.protocol;
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Update;
 import io.replikon.value.CanonicalCbor;
+import io.replikon.trust.Signature;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -111,11 +112,16 @@ final class FrameReader {
     int n = count(4);
     List<Update.Entry> commits = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      if (count(4) != 2) {
+      if (count(4) != 3) {
         throw GIVE_UP;
       }
       Hash commit = hash();
-      commits.add(new Update.Entry(commit, hashList()));
+      List<Hash> parents = hashList();
+      byte[] signature = bytes();
+      if (signature.length != Signature.BYTES) {
+        throw GIVE_UP;
+      }
+      commits.add(new Update.Entry(commit, parents, Signature.of(signature)));
     }
     p = at[HEADS];
     Set<Hash> heads = new LinkedHashSet<>(hashList());

@@ -2,6 +2,9 @@ package io.replikon.protocol;
 
 import io.replikon.cdvcs.Address;
 import io.replikon.cdvcs.Update;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.Signature;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.Hash;
 import java.util.Arrays;
 import java.util.Collections;
@@ -10,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -23,9 +27,13 @@ import java.util.Set;
  * <p>Messages are immutable; do not change the byte arrays they hold.
  */
 public sealed interface Message {
-  /** The protocol version this code speaks. */
-  int PROTOCOL_VERSION = 1;
-  /** The WebSocket subprotocol name. */
+  /** The protocol version this code speaks: 2, signed commits. */
+  int PROTOCOL_VERSION = 2;
+  /**
+   * The WebSocket subprotocol name. It names the framing (one CBOR message per binary frame), which
+   * every protocol version shares; the version is in {@code hello}, so that a peer of another
+   * version gets a {@code version-mismatch} answer rather than a refused upgrade.
+   */
   String SUBPROTOCOL = "replikon.1";
   /** The WebSocket path. */
   String PATH = "/replikon";
@@ -71,6 +79,7 @@ public sealed interface Message {
     PUBLISH_ACK("publish-ack"),
     FETCH("fetch"),
     FETCH_REPLY("fetch-reply"),
+    AUTH("auth"),
     ERROR("error");
 
     private final String wireName;
@@ -117,14 +126,22 @@ public sealed interface Message {
    * @param version the protocol version the sender speaks
    * @param role the sender's role
    * @param credentials optional credentials (empty when none)
+   * @param challenge sent by a peer that guards its reads: the other side answers with an
+   *     {@link Auth} proving a key on this connection before anything else
    */
-  record Hello(long id, String peer, int version, Role role, Map<String, String> credentials)
-      implements Message {
+  record Hello(long id, String peer, int version, Role role, Map<String, String> credentials,
+      Optional<Challenge> challenge) implements Message {
     /** Copies the credentials. */
     public Hello {
       Objects.requireNonNull(peer, "peer");
       Objects.requireNonNull(role, "role");
       credentials = Map.copyOf(credentials);
+      Objects.requireNonNull(challenge, "challenge");
+    }
+
+    /** A hello without credentials or a challenge. */
+    public Hello(long id, String peer, int version, Role role) {
+      this(id, peer, version, role, Map.of(), Optional.empty());
     }
 
     @Override
@@ -308,6 +325,29 @@ public sealed interface Message {
     @Override
     public Kind kind() {
       return Kind.FETCH_REPLY;
+    }
+  }
+
+  /**
+   * Proves a key on this connection, answering the {@link Hello#challenge()} of the other side:
+   * the signature of that challenge together with the challenger's and this side's peer ids
+   * ({@link io.replikon.trust.SigningKey#prove}). Sent right after this side's own hello is
+   * answered, before its subscribe; good for this connection only.
+   *
+   * @param id the message id
+   * @param key the key proven
+   * @param signature the key's signature of the challenge and both peer ids
+   */
+  record Auth(long id, VerifyingKey key, Signature signature) implements Message {
+    /** Checks the arguments. */
+    public Auth {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(signature, "signature");
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.AUTH;
     }
   }
 

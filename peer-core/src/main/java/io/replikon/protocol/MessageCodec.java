@@ -13,6 +13,9 @@ import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Kind;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.Signature;
+import io.replikon.trust.VerifyingKey;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
@@ -24,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -112,9 +116,10 @@ public final class MessageCodec {
         w.raw(K_COMMITS);
         w.head(4, p.commits().size());
         for (Update.Entry e : p.commits()) {
-          w.head(4, 2);
+          w.head(4, 3);
           w.hash(e.id());
           w.hashes(e.parents());
+          w.bytes(e.signature().bytes());
         }
       }
       case PUBLISH_ACK -> {
@@ -186,6 +191,12 @@ public final class MessageCodec {
           ObjectNode c = m.putObject("credentials");
           h.credentials().forEach(c::put);
         }
+        h.challenge().ifPresent(c -> m.put("challenge", c.bytes()));
+      }
+      case AUTH -> {
+        Message.Auth a = (Message.Auth) message;
+        m.put("key", a.key().bytes());
+        m.put("signature", a.signature().bytes());
       }
       case SUBSCRIBE -> {
         ArrayNode interests = m.putArray("interests");
@@ -209,6 +220,7 @@ public final class MessageCodec {
           ArrayNode pair = commits.addArray();
           pair.add(e.id().toValue());
           pair.add(hashes(e.parents()));
+          pair.add(e.signature().bytes());
         }
         m.set("heads", hashes(p.heads()));
         ArrayNode values = m.putArray("values");
@@ -277,8 +289,12 @@ public final class MessageCodec {
    * slice from offset 0 that holds the value's total length). Slices of a larger value are not
    * checked here: only the whole value can be, by whoever puts it together.
    *
+   * <p>It also checks the signatures of a publish's commits whose values it carries, up to the
+   * first bad one, without refusing anything for them (the engine refuses a bad signature as
+   * {@code forbidden}, and finds the good ones verified already).
+   *
    * <p>A transport calls this on its I/O thread, so that a peer's engine thread need not hash
-   * what arrives (see {@link io.replikon.peer.Link#verifiesValues()}).
+   * what arrives nor verify its signatures (see {@link io.replikon.peer.Link#verifiesValues()}).
    *
    * @throws ReplikonException {@code HASH_MISMATCH} for a value that does not hash to its id
    *     (naming both), and as {@link #decode(ByteBuffer)}
@@ -286,7 +302,11 @@ public final class MessageCodec {
   public static Message decodeVerified(ByteBuffer frame) {
     Message m = decode(frame);
     switch (m.kind()) {
-      case PUBLISH -> ((Message.Publish) m).values().forEach(MessageCodec::verifyValue);
+      case PUBLISH -> {
+        Message.Publish p = (Message.Publish) m;
+        p.values().forEach(MessageCodec::verifyValue);
+        verifySignatures(p);
+      }
       case FETCH_REPLY -> {
         for (Message.Slice s : ((Message.FetchReply) m).slices()) {
           if (!s.isMissing() && s.offset() == 0 && s.bytes().length == s.total()) {
@@ -294,9 +314,31 @@ public final class MessageCodec {
           }
         }
       }
-      case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, ERROR -> { } // no values
+      case HELLO, SUBSCRIBE, SUBSCRIBE_ACK, PUBLISH_ACK, FETCH, AUTH, ERROR -> { } // no values
     }
     return m;
+  }
+
+  /**
+   * Checks the signatures of a publish's commits whose values travel in it, on the caller's thread
+   * (a transport's I/O thread), up to the first that fails: the engine checks every commit again
+   * before storing it, and finds these verified already ({@link VerifyingKey#verifiesCommit}
+   * remembers good signatures), so its thread, which also writes the store, is spared the work. A
+   * bad signature is left for the engine to refuse as {@code forbidden}; the link is not closed
+   * here.
+   */
+  private static void verifySignatures(Message.Publish p) {
+    try {
+      for (Update.Entry e : p.commits()) {
+        byte[] value = p.values().get(e.id());
+        if (value != null
+            && !Commit.decode(value).signer().verifiesCommit(e.id(), e.signature())) {
+          return;
+        }
+      }
+    } catch (ReplikonException notACommit) {
+      return; // an entry naming a chunk: the engine refuses it with its reason
+    }
   }
 
   /**
@@ -358,7 +400,11 @@ public final class MessageCodec {
       }
       return check(switch (kind) {
         case HELLO -> new Message.Hello(id, text(m, "peer"), version(m),
-            role(text(m, "role")), credentials(m.get("credentials")));
+            role(text(m, "role")), credentials(m.get("credentials")),
+            m.has("challenge") ? Optional.of(Challenge.of(fixedBytes(m, "challenge",
+                Challenge.BYTES))) : Optional.empty());
+        case AUTH -> new Message.Auth(id, key(fixedBytes(m, "key", VerifyingKey.BYTES)),
+            Signature.of(fixedBytes(m, "signature", Signature.BYTES)));
         case SUBSCRIBE -> {
           List<Message.Interest> interests = new ArrayList<>();
           for (JsonNode n : list(m, "interests")) {
@@ -384,11 +430,13 @@ public final class MessageCodec {
             throw tooManyCommits(commitList.size());
           }
           for (JsonNode pair : list(m, "commits")) {
-            if (!pair.isArray() || pair.size() != 2) {
-              throw malformed("a commit entry is [id, parents]");
+            byte[] signature = pair.isArray() && pair.size() == 3
+                ? fixedBytes(pair.get(2), Signature.BYTES) : null;
+            if (signature == null) {
+              throw malformed("a commit entry is [id, parents, signature (64 bytes)]");
             }
             commits.add(new Update.Entry(Hash.fromValue(pair.get(0)),
-                hashList(pair.get(1), "parents")));
+                hashList(pair.get(1), "parents"), Signature.of(signature)));
           }
           Map<Hash, byte[]> values = new LinkedHashMap<>();
           for (JsonNode pair : list(m, "values")) {
@@ -441,7 +489,8 @@ public final class MessageCodec {
 
   /** The fields of each kind of message: no other may be present. */
   private static final Map<Kind, Set<String>> FIELDS = Map.of(
-      Kind.HELLO, Set.of("kind", "id", "peer", "version", "role", "credentials"),
+      Kind.HELLO, Set.of("kind", "id", "peer", "version", "role", "credentials", "challenge"),
+      Kind.AUTH, Set.of("kind", "id", "key", "signature"),
       Kind.SUBSCRIBE, Set.of("kind", "id", "interests"),
       Kind.SUBSCRIBE_ACK, Set.of("kind", "id", "re", "addresses"),
       Kind.PUBLISH, Set.of("kind", "id", "address", "commits", "heads", "values"),
@@ -520,7 +569,7 @@ public final class MessageCodec {
         }
       }
       case ERROR -> notNegative(((Message.ErrorReport) m).re(), "error");
-      case FETCH -> { }
+      case FETCH, AUTH -> { }
     }
     return m;
   }
@@ -607,6 +656,31 @@ public final class MessageCodec {
       throw malformed("field " + field + " is not a list");
     }
     return node;
+  }
+
+  private static byte[] fixedBytes(JsonNode m, String field, int length) {
+    byte[] bytes = fixedBytes(m.get(field), length);
+    if (bytes == null) {
+      throw malformed("field " + field + " is not a byte string of " + length + " bytes");
+    }
+    return bytes;
+  }
+
+  /** Returns the bytes of a byte string of {@code length} bytes, or null for anything else. */
+  private static byte[] fixedBytes(JsonNode node, int length) {
+    if (node == null || !node.isBinary()) {
+      return null;
+    }
+    byte[] bytes = ((BinaryNode) node).binaryValue();
+    return bytes.length == length ? bytes : null;
+  }
+
+  private static VerifyingKey key(byte[] bytes) {
+    try {
+      return VerifyingKey.of(bytes);
+    } catch (ReplikonException e) {
+      throw malformed("field key: " + e.getMessage());
+    }
   }
 
   private static String text(JsonNode m, String field) {

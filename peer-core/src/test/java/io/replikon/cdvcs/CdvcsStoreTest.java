@@ -13,6 +13,7 @@ import io.replikon.storage.Durability;
 import io.replikon.storage.Store;
 import io.replikon.storage.StoreConfig;
 import io.replikon.storage.Stores;
+import io.replikon.testkit.TestKeys;
 import io.replikon.value.Hash;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ class CdvcsStoreTest {
 
   static Cdvcs create(CdvcsStore cs, Address address) {
     Cdvcs c = Cdvcs.empty(address);
-    cs.write(c, Cdvcs.create(address, "alice", 1000));
+    cs.write(c, Cdvcs.create(address, TestKeys.ALICE, 1000));
     return c;
   }
 
@@ -43,7 +44,7 @@ class CdvcsStoreTest {
       Cdvcs c = create(cs, ADDRESS);
       for (int i = 0; i < 20; i++) {
         cs.write(c, c.transact(List.of(tx("add-tweet", "t" + i), tx("add-tweet", "u" + i)),
-            "alice", 2000 + i));
+            TestKeys.ALICE, 2000 + i));
       }
       commits = c.graph().commits();
     }
@@ -60,7 +61,7 @@ class CdvcsStoreTest {
           .containsExactly(tx("add-tweet", "t19"), tx("add-tweet", "u19"));
       assertThat(cs.transactionCount(last)).isEqualTo(2);
       // and the reloaded state goes on where it stopped
-      cs.write(loaded, loaded.transact(List.of(tx("add-tweet", "more")), "alice", 5000));
+      cs.write(loaded, loaded.transact(List.of(tx("add-tweet", "more")), TestKeys.ALICE, 5000));
       assertThat(cs.load(ADDRESS).size()).isEqualTo(22);
     }
   }
@@ -71,12 +72,13 @@ class CdvcsStoreTest {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
       Cdvcs other = Cdvcs.of(ADDRESS, c.graph().copy());
-      Update mine = c.transact(List.of(tx("f", "mine")), "alice", 2);
-      Update theirs = other.transact(List.of(tx("f", "theirs")), "alice", 3);
+      Update mine = c.transact(List.of(tx("f", "mine")), TestKeys.ALICE, 2);
+      Update theirs = other.transact(List.of(tx("f", "theirs")), TestKeys.ALICE, 3);
       cs.write(c, mine);
       cs.write(c, theirs);
       assertThat(cs.load(ADDRESS).heads()).hasSize(2);
-      cs.write(c, c.merge(List.of(mine.lastCommit(), theirs.lastCommit()), List.of(), "alice", 4));
+      cs.write(c, c.merge(List.of(mine.lastCommit(), theirs.lastCommit()), List.of(),
+          TestKeys.ALICE, 4));
     }
     try (Store store = open()) {
       Cdvcs loaded = new CdvcsStore(store).load(ADDRESS);
@@ -90,7 +92,7 @@ class CdvcsStoreTest {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
-      Update u = c.transact(List.of(tx("f", "x")), "alice", 2);
+      Update u = c.transact(List.of(tx("f", "x")), TestKeys.ALICE, 2);
       cs.write(c, u);
       assertThat(cs.write(c, u).newCommits()).isEmpty();
       assertThat(cs.summary(ADDRESS).orElseThrow().commitCount()).isEqualTo(2);
@@ -103,7 +105,7 @@ class CdvcsStoreTest {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
-      Update u = c.transact(List.of(tx("f", "x")), "alice", 2);
+      Update u = c.transact(List.of(tx("f", "x")), TestKeys.ALICE, 2);
       Map<Hash, byte[]> forged = new HashMap<>();
       u.chunkValues().forEach((k, v) -> {
         byte[] copy = v.clone();
@@ -125,7 +127,7 @@ class CdvcsStoreTest {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
-      Update u = c.transact(List.of(tx("f", "x"), tx("f", "y")), "alice", 2);
+      Update u = c.transact(List.of(tx("f", "x"), tx("f", "y")), TestKeys.ALICE, 2);
       Update noChunks = new Update(ADDRESS, u.commits(), u.commitValues(), Map.of());
       assertThatThrownBy(() -> cs.writeVerified(c, noChunks))
           .isInstanceOf(ReplikonException.class)
@@ -142,7 +144,7 @@ class CdvcsStoreTest {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
-      Update u = c.transact(List.of(tx("f", "x")), "alice", 2);
+      Update u = c.transact(List.of(tx("f", "x")), TestKeys.ALICE, 2);
       Update noChunks = new Update(ADDRESS, u.commits(), u.commitValues(), Map.of());
       assertThatThrownBy(() -> cs.write(c, noChunks))
           .isInstanceOf(ReplikonException.class)
@@ -157,11 +159,12 @@ class CdvcsStoreTest {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
       Hash root = c.heads().iterator().next();
-      Update first = c.transact(List.of(tx("f", "1")), "alice", 2);
+      Update first = c.transact(List.of(tx("f", "1")), TestKeys.ALICE, 2);
       cs.write(c, first);
-      Update second = c.transact(List.of(tx("f", "2")), "alice", 3);
+      Update second = c.transact(List.of(tx("f", "2")), TestKeys.ALICE, 3);
       Update lying = new Update(ADDRESS,
-          List.of(new Update.Entry(second.lastCommit(), List.of(root))),
+          List.of(new Update.Entry(second.lastCommit(), List.of(root),
+              second.commits().get(0).signature())),
           second.commitValues(), second.chunkValues());
       assertThatThrownBy(() -> cs.write(c, lying))
           .isInstanceOf(ReplikonException.class)
@@ -195,10 +198,10 @@ class CdvcsStoreTest {
     try (Store store = Stores.inMemory()) {
       CdvcsStore cs = new CdvcsStore(store);
       Cdvcs c = create(cs, ADDRESS);
-      cs.write(c, c.transact(List.of(tx("f", "1"), tx("f", "2"), tx("f", "3")), "alice", 2));
+      cs.write(c, c.transact(List.of(tx("f", "1"), tx("f", "2"), tx("f", "3")), TestKeys.ALICE, 2));
       Cdvcs fork = Cdvcs.empty(OTHER);
-      cs.write(fork, c.fork(OTHER));
-      cs.write(fork, fork.transact(List.of(tx("g", "4")), "bob", 3));
+      cs.write(fork, c.fork(OTHER, cs::signature));
+      cs.write(fork, fork.transact(List.of(tx("g", "4")), TestKeys.BOB, 3));
       List<CdvcsStore.Summary> all = new ArrayList<>(cs.list());
       assertThat(all).extracting(CdvcsStore.Summary::address)
           .containsExactlyInAnyOrder(ADDRESS, OTHER);

@@ -2,6 +2,7 @@ package io.replikon.cdvcs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.replikon.testkit.TestKeys;
 import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,7 +48,7 @@ class JoinLawsTest {
     List<Update.Entry> order = new ArrayList<>();
     while (!ready.isEmpty()) {
       Hash c = ready.remove(random.nextInt(ready.size()));
-      order.add(new Update.Entry(c, history.parentMap().get(c)));
+      order.add(new Update.Entry(c, history.parentMap().get(c), TestKeys.UNCHECKED));
       for (Hash child : children.getOrDefault(c, List.of())) {
         if (waiting.merge(child, -1, Integer::sum) == 0) {
           ready.add(child);
@@ -63,7 +64,7 @@ class JoinLawsTest {
   static Update everything(Cdvcs c) {
     List<Update.Entry> entries = new ArrayList<>();
     for (Hash h : c.graph().commits()) {
-      entries.add(new Update.Entry(h, c.graph().parents(h)));
+      entries.add(new Update.Entry(h, c.graph().parents(h), TestKeys.UNCHECKED));
     }
     return new Update(ADDRESS, entries, Map.of(), Map.of());
   }
@@ -131,7 +132,7 @@ class JoinLawsTest {
     // what a sends b in a differential handshake: its commits that b's heads do not reach
     List<Update.Entry> delta = new ArrayList<>();
     for (Hash h : CommitWalk.missing(a.graph(), a.heads(), b.heads())) {
-      delta.add(new Update.Entry(h, a.graph().parents(h)));
+      delta.add(new Update.Entry(h, a.graph().parents(h), TestKeys.UNCHECKED));
     }
     Cdvcs received = Cdvcs.of(ADDRESS, b.graph().copy());
     received.apply(new Update(ADDRESS, delta, Map.of(), Map.of()));

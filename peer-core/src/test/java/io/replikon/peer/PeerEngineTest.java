@@ -15,6 +15,7 @@ import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Role;
 import io.replikon.storage.Stores;
 import io.replikon.testkit.FakeClock;
+import io.replikon.testkit.TestKeys;
 import io.replikon.value.Hash;
 import java.time.Duration;
 import java.time.Instant;
@@ -107,15 +108,16 @@ class PeerEngineTest {
   }
 
   void hello() {
-    engine.received(link, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    engine.received(link,
+        new Message.Hello(++ids, "other", Message.PROTOCOL_VERSION, Role.CLIENT));
   }
 
   /** A CDVCS of the other side with a root and one commit of 3 transactions. */
   static List<Update> history() {
     Cdvcs c = Cdvcs.empty(ADDRESS);
-    Update root = Cdvcs.create(ADDRESS, "alice", 1);
+    Update root = Cdvcs.create(ADDRESS, TestKeys.ALICE, 1);
     c.apply(root);
-    Update first = c.transact(List.of(tx("a"), tx("b"), tx("c")), "alice", 2);
+    Update first = c.transact(List.of(tx("a"), tx("b"), tx("c")), TestKeys.ALICE, 2);
     return List.of(root, first);
   }
 
@@ -148,10 +150,10 @@ class PeerEngineTest {
   }
 
   @Test
-  void receive_helloOfAnotherVersion_isRefusedNamingBoth() {
-    engine.received(link, new Message.Hello(1, "future", 2, Role.CLIENT, Map.of()));
+  void receive_helloOfProtocolOne_isRefusedNamingBoth() {
+    engine.received(link, new Message.Hello(1, "unsigned", 1, Role.CLIENT));
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.VERSION_MISMATCH);
-    assertThat(link.closedWith.message()).contains("version 2").contains("speaks 1");
+    assertThat(link.closedWith.message()).contains("version 1").contains("speaks 2");
   }
 
   @Test
@@ -231,12 +233,14 @@ class PeerEngineTest {
     System.arraycopy(canonical, head, other, 1, canonical.length - head);
     other[other.length - 1] = (byte) 0xff;
     Hash chunk = Hash.sha256(other);
-    Update root = Cdvcs.create(ADDRESS, "alice", 1);
-    Commit commit = new Commit(List.of(root.lastCommit()), List.of(chunk), "alice", 2, ADDRESS);
+    Update root = Cdvcs.create(ADDRESS, TestKeys.ALICE, 1);
+    Commit commit = new Commit(List.of(root.lastCommit()), List.of(chunk), "alice", 2, ADDRESS,
+        TestKeys.ALICE.key().verifyingKey());
     byte[] value = commit.encode();
     Hash id = Hash.sha256(value);
     List<Update.Entry> entries = new ArrayList<>(root.commits());
-    entries.add(new Update.Entry(id, List.of(root.lastCommit())));
+    entries.add(new Update.Entry(id, List.of(root.lastCommit()),
+        TestKeys.ALICE.key().signCommit(id)));
     Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
     values.put(id, value);
     engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
@@ -277,10 +281,11 @@ class PeerEngineTest {
       }
     };
     engine.opened(broken);
-    engine.received(broken, new Message.Hello(++ids, "broken", 1, Role.CLIENT, Map.of()));
+    engine.received(broken,
+        new Message.Hello(++ids, "broken", Message.PROTOCOL_VERSION, Role.CLIENT));
     Cdvcs theirs = Cdvcs.empty(ADDRESS);
     h.forEach(theirs::apply);
-    Update next = theirs.transact(List.of(tx("d")), "alice", 3);
+    Update next = theirs.transact(List.of(tx("d")), TestKeys.ALICE, 3);
     engine.received(link, publishWithoutChunks(h)); // active: waits for its chunk
     Message.Publish longer = publishWithoutChunks(h);
     List<Update.Entry> entries = new ArrayList<>(longer.commits());
@@ -338,7 +343,8 @@ class PeerEngineTest {
     Message.Publish honest = publishWithoutChunks(h);
     Map<Hash, byte[]> values = new HashMap<>(honest.values());
     Hash root = h.get(0).lastCommit();
-    values.put(root, new Commit(List.of(), List.of(), "mallory", 1, ADDRESS).encode());
+    values.put(root, new Commit(List.of(), List.of(), "mallory", 1, ADDRESS,
+        TestKeys.key("mallory").verifyingKey()).encode());
     engine.received(link, new Message.Publish(++ids, ADDRESS, honest.commits(), honest.heads(),
         values));
     assertThat(link.closedWith).isNotNull();
@@ -349,11 +355,12 @@ class PeerEngineTest {
   @Test
   void subscribe_answersWithOnlyWhatTheSubscriberLacks() {
     Cdvcs c = Cdvcs.empty(ADDRESS);
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
-    c.apply(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
+    c.apply(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     Hash old = c.heads().iterator().next();
     for (int i = 0; i < 50; i++) {
-      Update u = engine.state(ADDRESS).orElseThrow().transact(List.of(tx("t" + i)), "alice", i);
+      Update u = engine.state(ADDRESS).orElseThrow().transact(List.of(tx("t" + i)),
+          TestKeys.ALICE, i);
       engine.submit(u);
       if (i == 44) {
         old = u.lastCommit();
@@ -374,7 +381,7 @@ class PeerEngineTest {
     List<Message.Interest> interests = new ArrayList<>();
     for (int i = 0; i <= window; i++) {
       Address a = new Address("alice", new UUID(9, i));
-      engine.submit(Cdvcs.create(a, "alice", 1));
+      engine.submit(Cdvcs.create(a, TestKeys.ALICE, 1));
       interests.add(new Message.Interest(a, Set.of()));
     }
     hello();
@@ -393,13 +400,14 @@ class PeerEngineTest {
     // a refused address is not offered again when it changes
     Address refused = first.get(0).address();
     link.sent.clear();
-    engine.submit(engine.state(refused).orElseThrow().transact(List.of(tx("later")), "alice", 2));
+    engine.submit(engine.state(refused).orElseThrow().transact(List.of(tx("later")),
+        TestKeys.ALICE, 2));
     assertThat(link.<Message.Publish>of(Message.Kind.PUBLISH)).isEmpty();
   }
 
   @Test
   void subscribe_byAPeerThatLacksNothing_isAnsweredWithAnEmptyPublish() {
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     Set<Hash> heads = engine.state(ADDRESS).orElseThrow().heads();
     hello();
     link.sent.clear();
@@ -417,7 +425,7 @@ class PeerEngineTest {
     List<Hash> commits = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Update u = small.state(ADDRESS).orElseThrow()
-          .transact(List.of(tx(String.valueOf(i).repeat(1_000))), "alice", 2 + i);
+          .transact(List.of(tx(String.valueOf(i).repeat(1_000))), TestKeys.ALICE, 2 + i);
       small.submit(u);
       commits.add(u.lastCommit());
     }
@@ -442,7 +450,7 @@ class PeerEngineTest {
     for (int i = 0; i < 3; i++) {
       big.add(tx(String.valueOf(i).repeat(1_000)));
     }
-    Update u = small.state(ADDRESS).orElseThrow().transact(big, "alice", 2);
+    Update u = small.state(ADDRESS).orElseThrow().transact(big, TestKeys.ALICE, 2);
     small.submit(u);
     List<Message.Publish> publishes = publishesToANewSubscriber(small);
     assertThat(publishes).hasSize(2);
@@ -456,7 +464,7 @@ class PeerEngineTest {
   private PeerEngine smallPublishes() {
     PeerEngine small = new PeerEngine(EngineConfig.defaults("server", Role.SERVER)
         .withPublishLimits(100, 1_500), store, clock, new PeerEvents() {});
-    small.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    small.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     return small;
   }
 
@@ -464,7 +472,8 @@ class PeerEngineTest {
   private List<Message.Publish> publishesToANewSubscriber(PeerEngine engine) {
     RecordingLink other = new RecordingLink();
     engine.opened(other);
-    engine.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    engine.received(other,
+        new Message.Hello(++ids, "other", Message.PROTOCOL_VERSION, Role.CLIENT));
     engine.received(other, new Message.Subscribe(++ids,
         List.of(new Message.Interest(ADDRESS, Set.of()))));
     return other.of(Message.Kind.PUBLISH);
@@ -474,10 +483,10 @@ class PeerEngineTest {
   List<Message.Publish> threePublishes() {
     Cdvcs c = Cdvcs.empty(ADDRESS);
     List<Update> updates = new ArrayList<>();
-    updates.add(Cdvcs.create(ADDRESS, "alice", 1));
+    updates.add(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     c.apply(updates.get(0));
     for (int i = 0; i < 3; i++) {
-      Update u = c.transact(List.of(tx("t" + i)), "alice", 2 + i);
+      Update u = c.transact(List.of(tx("t" + i)), TestKeys.ALICE, 2 + i);
       c.apply(u);
       updates.add(u);
     }
@@ -525,7 +534,8 @@ class PeerEngineTest {
       }
     };
     grouped.opened(other);
-    grouped.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    grouped.received(other, new Message.Hello(++ids, "other", Message.PROTOCOL_VERSION,
+        Role.CLIENT));
     List<Message.Publish> publishes = threePublishes();
     syncs[0] = 0;
     grouped.receivedAll(other, List.copyOf(publishes));
@@ -553,7 +563,8 @@ class PeerEngineTest {
         });
     RecordingLink other = new RecordingLink();
     grouped.opened(other);
-    grouped.received(other, new Message.Hello(++ids, "other", 1, Role.CLIENT, Map.of()));
+    grouped.received(other, new Message.Hello(++ids, "other", Message.PROTOCOL_VERSION,
+        Role.CLIENT));
     lossy.failSync(() -> true);
     assertThatThrownBy(() -> grouped.receivedAll(other, List.copyOf(threePublishes())))
         .isInstanceOf(io.replikon.error.ReplikonException.class)
@@ -567,7 +578,7 @@ class PeerEngineTest {
 
   @Test
   void fetch_whileTheLinkDoesNotDrain_isDeferred_thenServed_andAFloodIsRefused() {
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     Hash root = engine.state(ADDRESS).orElseThrow().heads().iterator().next();
     hello();
     link.sent.clear();
@@ -631,11 +642,12 @@ class PeerEngineTest {
 
   /** Stores {@code n} commits at ADDRESS, each with one chunk of about {@code bytes}. */
   List<Hash> storeChunks(int n, int bytes) {
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     List<Hash> chunks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Update u = engine.state(ADDRESS).orElseThrow()
-          .transact(List.of(tx((char) ('a' + i % 26) + "x".repeat(bytes) + i)), "alice", 2 + i);
+          .transact(List.of(tx((char) ('a' + i % 26) + "x".repeat(bytes) + i)), TestKeys.ALICE,
+              2 + i);
       engine.submit(u);
       chunks.addAll(u.chunkValues().keySet());
     }
@@ -644,7 +656,8 @@ class PeerEngineTest {
 
   BudgetLink helloOn(BudgetLink l) {
     engine.opened(l);
-    engine.received(l, new Message.Hello(++ids, "reader", 1, Role.CLIENT, Map.of()));
+    engine.received(l,
+        new Message.Hello(++ids, "reader", Message.PROTOCOL_VERSION, Role.CLIENT));
     l.sent.clear();
     l.drain();
     return l;
@@ -784,9 +797,9 @@ class PeerEngineTest {
       // Each publish waits for a fetch of its chunk, and holds its inline values meanwhile.
       Address address = new Address("mallory", new UUID(5, i));
       Cdvcs c = Cdvcs.empty(address);
-      Update root = Cdvcs.create(address, "mallory", 1);
+      Update root = Cdvcs.create(address, TestKeys.author("mallory"), 1);
       c.apply(root);
-      Update first = c.transact(List.of(tx("t")), "mallory", 2);
+      Update first = c.transact(List.of(tx("t")), TestKeys.author("mallory"), 2);
       List<Update.Entry> entries = new ArrayList<>(root.commits());
       entries.addAll(first.commits());
       Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
@@ -819,9 +832,11 @@ class PeerEngineTest {
     RecordingLink upstream = new BudgetLink(2, Long.MAX_VALUE);
     RecordingLink bystander = new BudgetLink(3, Long.MAX_VALUE);
     engine.opened(upstream);
-    engine.received(upstream, new Message.Hello(++ids, "upstream", 1, Role.SERVER, Map.of()));
+    engine.received(upstream,
+        new Message.Hello(++ids, "upstream", Message.PROTOCOL_VERSION, Role.SERVER));
     engine.opened(bystander);
-    engine.received(bystander, new Message.Hello(++ids, "bystander", 1, Role.CLIENT, Map.of()));
+    engine.received(bystander,
+        new Message.Hello(++ids, "bystander", Message.PROTOCOL_VERSION, Role.CLIENT));
     hello();
     upstream.sent.clear();
     bystander.sent.clear();
@@ -837,12 +852,13 @@ class PeerEngineTest {
 
   @Test
   void hello_ofAClient_isNotAnsweredWithTheServersInterests() {
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     hello();
     assertThat(link.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).isEmpty();
     RecordingLink server = new BudgetLink(2, Long.MAX_VALUE);
     engine.opened(server);
-    engine.received(server, new Message.Hello(++ids, "mesh", 1, Role.SERVER, Map.of()));
+    engine.received(server,
+        new Message.Hello(++ids, "mesh", Message.PROTOCOL_VERSION, Role.SERVER));
     assertThat(server.<Message.Subscribe>of(Message.Kind.SUBSCRIBE)).hasSize(1);
   }
 
@@ -862,15 +878,16 @@ class PeerEngineTest {
   @Test
   void hello_withAPeerIdLongerThanTheLimit_isRefused() {
     String name = "m".repeat(engine.config().limits().maxPeerIdChars() + 1);
-    engine.received(link, new Message.Hello(++ids, name, 1, Role.CLIENT, Map.of()));
+    engine.received(link, new Message.Hello(++ids, name, Message.PROTOCOL_VERSION, Role.CLIENT));
     assertThat(link.closedWith.code()).isEqualTo(ErrorCode.MALFORMED);
     assertThat(link.closedWith.message()).doesNotContain(name);
   }
 
   @Test
   void helloOfAnotherVersion_withANewlineInThePeerId_isRefusedWithoutTheNewline() {
-    engine.received(link, new Message.Hello(++ids, "evil\n2026 INFO forged", 2, Role.CLIENT,
-        Map.of()));
+    engine.received(link, new Message.Hello(++ids, "evil\n2026 INFO forged",
+        Message.PROTOCOL_VERSION + 1,
+        Role.CLIENT));
     assertThat(link.closedWith.message()).doesNotContain("\n").contains("evil\\u000a");
   }
 
@@ -879,13 +896,15 @@ class PeerEngineTest {
     hello();
     Address other = new Address("mallory", new UUID(8, 8));
     Cdvcs c = Cdvcs.empty(ADDRESS);
-    Update root = Cdvcs.create(ADDRESS, "alice", 1);
+    Update root = Cdvcs.create(ADDRESS, TestKeys.ALICE, 1);
     c.apply(root);
-    Commit foreign = new Commit(List.of(root.lastCommit()), List.of(), "mallory", 2, other);
+    Commit foreign = new Commit(List.of(root.lastCommit()), List.of(), "mallory", 2, other,
+        TestKeys.key("mallory").verifyingKey());
     byte[] value = foreign.encode();
     Hash id = Hash.sha256(value);
     List<Update.Entry> entries = new ArrayList<>(root.commits());
-    entries.add(new Update.Entry(id, List.of(root.lastCommit())));
+    entries.add(new Update.Entry(id, List.of(root.lastCommit()),
+        TestKeys.key("mallory").signCommit(id)));
     Map<Hash, byte[]> values = new HashMap<>(root.commitValues());
     values.put(id, value);
     engine.received(link, new Message.Publish(++ids, ADDRESS, entries, Set.of(id), values));
@@ -925,7 +944,7 @@ class PeerEngineTest {
     RecordingLink connect(Role role) {
       RecordingLink l = new RecordingLink();
       engine.opened(l);
-      engine.received(l, new Message.Hello(++ids, "other", 1, role, Map.of()));
+      engine.received(l, new Message.Hello(++ids, "other", Message.PROTOCOL_VERSION, role));
       l.sent.clear();
       return l;
     }
@@ -955,7 +974,7 @@ class PeerEngineTest {
 
   @Test
   void publish_answeredInternal_isOfferedAgainAfterABackOff() {
-    engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
+    engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
     hello();
     link.sent.clear();
     engine.received(link, new Message.Subscribe(++ids,
@@ -965,7 +984,8 @@ class PeerEngineTest {
     link.sent.clear();
     engine.received(link, new Message.ErrorReport(++ids, first.id(), ErrorCode.INTERNAL,
         "this peer could not store the publish: no space left on device"));
-    engine.submit(engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2));
+    engine.submit(engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), TestKeys.ALICE,
+        2));
     engine.tick();
     assertThat(link.of(Message.Kind.PUBLISH)).as("backing off").isEmpty();
     clock.advance(PeerEngine.FIRST_RETRY.plusMillis(1));
@@ -978,8 +998,8 @@ class PeerEngineTest {
   @Test
   void subscribe_toAnAddressWithADamagedValue_isAnsweredWithAnErrorNamingIt() {
     OnFailingStore f = new OnFailingStore();
-    f.engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
-    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2);
+    f.engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
+    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), TestKeys.ALICE, 2);
     f.engine.submit(u);
     Hash chunk = u.chunkValues().keySet().iterator().next();
     f.disk.damage(chunk);
@@ -1002,8 +1022,8 @@ class PeerEngineTest {
   @Test
   void fetch_ofADamagedValue_isAnsweredWithAnErrorNamingIt() {
     OnFailingStore f = new OnFailingStore();
-    f.engine.submit(Cdvcs.create(ADDRESS, "alice", 1));
-    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), "alice", 2);
+    f.engine.submit(Cdvcs.create(ADDRESS, TestKeys.ALICE, 1));
+    Update u = f.engine.state(ADDRESS).orElseThrow().transact(List.of(tx("x")), TestKeys.ALICE, 2);
     f.engine.submit(u);
     Hash chunk = u.chunkValues().keySet().iterator().next();
     f.disk.damage(chunk);

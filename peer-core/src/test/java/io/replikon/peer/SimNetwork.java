@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -81,7 +82,12 @@ final class SimNetwork {
 
   /** Adds a peer with a fresh in-memory store. */
   SimPeer peer(String name, Message.Role role) {
-    SimPeer p = new SimPeer(name, role, new LossyStore());
+    return peer(name, role, null);
+  }
+
+  /** Adds a peer with a fresh in-memory store and this key and policy (null: the defaults). */
+  SimPeer peer(String name, Message.Role role, EngineConfig.Trust trust) {
+    SimPeer p = new SimPeer(name, role, new LossyStore(), trust);
     peers.put(name, p);
     p.start();
     return p;
@@ -159,17 +165,32 @@ final class SimNetwork {
     /** Commit entries this peer has put in publishes, over all its links. */
     long publishedCommits;
     Consumer<PeerEngine> onStart = e -> { };
+    final EngineConfig.Trust trust;
+    /**
+     * What this peer does to each message it sends, given the peer it goes to, before the codec:
+     * the identity, or a hostile relay's changes.
+     */
+    BiFunction<SimPeer, Message, Message> tamper = (to, m) -> m;
+    /** What this peer refused as {@code forbidden}: kind, then reason. */
+    final List<String> forbidden = new ArrayList<>();
 
-    SimPeer(String name, Message.Role role, LossyStore store) {
+    SimPeer(String name, Message.Role role, LossyStore store, EngineConfig.Trust trust) {
       this.name = name;
       this.role = role;
       this.store = store;
+      this.trust = trust;
       store.failSync(() -> grouping && random.nextDouble() < syncFailures);
     }
 
     void start() {
-      engine = new PeerEngine(EngineConfig.defaults(name, role).withPublishLimits(3, 2_000),
-          new CdvcsStore(store), clock(), new PeerEvents() { });
+      EngineConfig config = EngineConfig.defaults(name, role).withPublishLimits(3, 2_000);
+      engine = new PeerEngine(trust == null ? config : config.withTrust(trust),
+          new CdvcsStore(store), clock(), new PeerEvents() {
+            @Override
+            public void forbidden(Link link, Forbidden kind, String reason) {
+              forbidden.add(kind + ": " + reason);
+            }
+          });
       running = true;
       onStart.accept(engine);
     }
@@ -222,10 +243,11 @@ final class SimNetwork {
     }
 
     @Override
-    public void send(Message message) {
+    public void send(Message original) {
       if (!open) {
         return;
       }
+      Message message = owner.tamper.apply(other.owner, original);
       if (message instanceof Message.PublishAck ack) {
         for (io.replikon.value.Hash h : ack.heads()) {
           if (!owner.store.containsDurably(Column.COMMITS, h.toBytes())) {

@@ -10,6 +10,7 @@ import io.replikon.cdvcs.Transaction;
 import io.replikon.error.ReplikonException;
 import io.replikon.peer.SimNetwork.SimPeer;
 import io.replikon.protocol.Message.Role;
+import io.replikon.testkit.TestKeys;
 import io.replikon.value.Hash;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,7 +87,7 @@ class SimulationTest {
 
     SimPeer creator = clients.get(0);
     for (Address a : ADDRESSES) {
-      creator.engine.submit(Cdvcs.create(a, creator.name, net.now()));
+      creator.engine.submit(Cdvcs.create(a, TestKeys.author(creator.name), net.now()));
     }
     Set<String> committed = new LinkedHashSet<>();
     int operations = 20 + random.nextInt(30);
@@ -183,11 +184,11 @@ class SimulationTest {
       if (state.isConflicted()) {
         List<Hash> heads = new ArrayList<>(state.heads());
         heads.sort(null);
-        engine.submit(state.merge(heads, List.of(), at.name, net.now()));
+        engine.submit(state.merge(heads, List.of(), TestKeys.author(at.name), net.now()));
       }
       engine.submit(state.transact(
           List.of(new Transaction("add", JsonNodeFactory.instance.textNode(payload))),
-          at.name, net.now()));
+          TestKeys.author(at.name), net.now()));
       return true;
     } catch (ReplikonException e) {
       throw new AssertionError("transact at " + at + " failed: " + e.getMessage(), e);
@@ -205,7 +206,7 @@ class SimulationTest {
     reader.engine.subscribe(a);
     net.connect(writer, server);
     net.connect(reader, server);
-    writer.engine.submit(Cdvcs.create(a, "writer", 0));
+    writer.engine.submit(Cdvcs.create(a, TestKeys.author("writer"), 0));
     for (int i = 0; i < 200; i++) {
       assertThat(transact(net, writer, a, "before " + i)).isTrue();
     }

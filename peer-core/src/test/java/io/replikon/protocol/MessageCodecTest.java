@@ -11,10 +11,13 @@ import io.replikon.cdvcs.Transaction;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.testkit.TestKeys;
+import io.replikon.trust.Challenge;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -26,12 +29,18 @@ class MessageCodecTest {
 
   static List<Message> everyKind() {
     return List.of(
-        new Message.Hello(1, "peer-a", 1, Message.Role.SERVER, Map.of("token", "secret")),
-        new Message.Hello(2, "peer-b", 1, Message.Role.CLIENT, Map.of()),
+        new Message.Hello(1, "peer-a", 2, Message.Role.SERVER, Map.of("token", "secret"),
+            Optional.empty()),
+        new Message.Hello(2, "peer-b", 2, Message.Role.CLIENT),
+        new Message.Hello(2, "peer-c", 2, Message.Role.SERVER, Map.of(),
+            Optional.of(Challenge.of(new byte[32]))),
+        new Message.Auth(3, TestKeys.ALICE.key().verifyingKey(),
+            TestKeys.ALICE.key().prove(Challenge.of(new byte[32]), "peer-c", "peer-b")),
         new Message.Subscribe(3, List.of(new Message.Interest(A, Set.of(H1, H2)))),
         new Message.SubscribeAck(4, 3, List.of(A)),
-        new Message.Publish(5, A, List.of(new Update.Entry(H1, List.of()),
-            new Update.Entry(H2, List.of(H1))), Set.of(H2), Map.of(H1, new byte[] {9, 9})),
+        new Message.Publish(5, A, List.of(new Update.Entry(H1, List.of(), TestKeys.UNCHECKED),
+            new Update.Entry(H2, List.of(H1), TestKeys.UNCHECKED)), Set.of(H2), Map.of(H1,
+                new byte[] {9, 9})),
         new Message.PublishAck(6, 5, A, Set.of(H2)),
         new Message.Fetch(7, List.of(H1, H2)),
         new Message.FetchReply(8, 7, List.of(new Message.Slice(H1, 0, 3, new byte[] {1, 2, 3}),
@@ -81,9 +90,10 @@ class MessageCodecTest {
   @Test
   void decodeVerified_valuesThatHashToTheirIds_areDelivered() {
     byte[] one = chunk(5_000, 1);
-    byte[] two = new Commit(List.of(), List.of(Hash.sha256(one)), "alice", 1, A).encode();
+    byte[] two = new Commit(List.of(), List.of(Hash.sha256(one)), "alice", 1, A,
+        TestKeys.ALICE.key().verifyingKey()).encode();
     Message publish = new Message.Publish(1, A, List.of(new Update.Entry(Hash.sha256(one),
-        List.of())), Set.of(Hash.sha256(one)), Map.of(Hash.sha256(one), one,
+        List.of(), TestKeys.UNCHECKED)), Set.of(Hash.sha256(one)), Map.of(Hash.sha256(one), one,
         Hash.sha256(two), two));
     Message reply = new Message.FetchReply(2, 1, List.of(
         new Message.Slice(Hash.sha256(one), 0, one.length, one),
@@ -98,7 +108,8 @@ class MessageCodecTest {
   @Test
   void decodeVerified_aValueThatDoesNotHashToItsId_isAHashMismatch() {
     byte[] forged = bytes(5_000, 3);
-    Message publish = new Message.Publish(1, A, List.of(new Update.Entry(H1, List.of())),
+    Message publish = new Message.Publish(1, A, List.of(new Update.Entry(H1, List.of(),
+        TestKeys.UNCHECKED)),
         Set.of(H1), Map.of(H1, forged));
     Message reply = new Message.FetchReply(2, 1, List.of(
         new Message.Slice(H1, 0, forged.length, forged)), true);
@@ -147,7 +158,7 @@ class MessageCodecTest {
         byte[] v = bytes(sizes[(i + j) % sizes.length], i * 10 + j);
         Hash h = Hash.sha256(v);
         values.put(h, v);
-        commits.add(new Update.Entry(h, j == 0 ? List.of() : List.of(H1, H2)));
+        commits.add(new Update.Entry(h, j == 0 ? List.of() : List.of(H1, H2), TestKeys.UNCHECKED));
         int offset = r.nextInt(1 << 20);
         slices.add(j == 1 ? new Message.Slice(h, 0, -1, new byte[0])
             : new Message.Slice(h, offset, offset + v.length, v));
@@ -192,8 +203,8 @@ class MessageCodecTest {
   void decodeFromABuffer_acceptsWhatTheGeneralDecoderAccepts_andRefusesTheSame() {
     byte[] v = bytes(5_000, 1);
     Hash h = Hash.sha256(v);
-    Message.Publish publish = new Message.Publish(9, A, List.of(new Update.Entry(h, List.of(H1))),
-        Set.of(h), Map.of(h, v));
+    Message.Publish publish = new Message.Publish(9, A,
+        List.of(new Update.Entry(h, List.of(H1), TestKeys.UNCHECKED)), Set.of(h), Map.of(h, v));
     // the same fields in another key order, not canonical but well-formed
     FrameWriter w = new FrameWriter();
     w.head(5, 6);
@@ -208,9 +219,10 @@ class MessageCodecTest {
     w.integer(9);
     w.raw(FrameWriter.text("commits"));
     w.head(4, 1);
-    w.head(4, 2);
+    w.head(4, 3);
     w.hash(h);
     w.hashes(List.of(H1));
+    w.bytes(TestKeys.UNCHECKED.bytes());
     w.raw(FrameWriter.text("heads"));
     w.hashes(List.of(h));
     w.raw(FrameWriter.text("address"));

@@ -13,6 +13,7 @@ import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Update;
 import io.replikon.error.ReplikonException;
 import io.replikon.error.ReplikonException.Reason;
+import io.replikon.testkit.TestKeys;
 import io.replikon.value.CanonicalCbor;
 import io.replikon.value.Hash;
 import java.nio.ByteBuffer;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,8 @@ class MessageValidationTest {
 
   private static byte[] publishWith(byte[] value) {
     Hash id = Hash.sha256(value);
-    return MessageCodec.encode(new Message.Publish(1, A, List.of(new Update.Entry(id, List.of())),
+    return MessageCodec.encode(new Message.Publish(1, A, List.of(new Update.Entry(id, List.of(),
+        TestKeys.UNCHECKED)),
         Set.of(id), Map.of(id, value)));
   }
 
@@ -64,7 +67,8 @@ class MessageValidationTest {
   }
 
   private static Commit commit() {
-    return new Commit(List.of(H1), List.of(), "alice", 1_000L, A);
+    return new Commit(List.of(H1), List.of(), "alice", 1_000L, A,
+        TestKeys.ALICE.key().verifyingKey());
   }
 
   @Test
@@ -158,7 +162,7 @@ class MessageValidationTest {
     List<Update.Entry> commits = new ArrayList<>();
     for (int i = 0; i <= Message.MAX_COMMITS_PER_PUBLISH; i++) {
       commits.add(new Update.Entry(Hash.sha256(new byte[] {(byte) i, (byte) (i >> 8)}),
-          List.of()));
+          List.of(), TestKeys.UNCHECKED));
     }
     assertRefused(MessageCodec.encode(new Message.Publish(1, A, commits, Set.of(), Map.of())),
         "2001 commits");
@@ -180,7 +184,8 @@ class MessageValidationTest {
     assertRefused(MessageCodec.encode(new Message.Publish(1, A, List.of(), many, Map.of())),
         more);
     assertRefused(MessageCodec.encode(new Message.Publish(1, A,
-        List.of(new Update.Entry(H1, List.copyOf(many))), Set.of(H1), Map.of())), more);
+        List.of(new Update.Entry(H1, List.copyOf(many), TestKeys.UNCHECKED)), Set.of(H1),
+            Map.of())), more);
     Set<Hash> atTheLimit = Set.copyOf(List.copyOf(many).subList(0, Message.MAX_HEADS));
     assertThat(MessageCodec.decode(ByteBuffer.wrap(MessageCodec.encode(
         new Message.PublishAck(1, 0, A, atTheLimit))))).isNotNull();
@@ -189,14 +194,15 @@ class MessageValidationTest {
   @Test
   void decode_anOverLongPeerIdOrCredential_isRefused() {
     String longId = "p".repeat(Message.MAX_PEER_ID_BYTES + 1);
-    assertRefused(MessageCodec.encode(new Message.Hello(1, longId, 1, Message.Role.CLIENT,
-        Map.of())), "peer id");
+    assertRefused(MessageCodec.encode(new Message.Hello(1, longId, 2, Message.Role.CLIENT)),
+        "peer id");
     assertRefused(MessageCodec.encode(new Message.Hello(1, "é".repeat(128), 1,
-        Message.Role.CLIENT, Map.of())), "peer id"); // 256 bytes in 128 characters
-    assertRefused(MessageCodec.encode(new Message.Hello(1, "p", 1, Message.Role.CLIENT,
-        Map.of("token", "t".repeat(Message.MAX_CREDENTIAL_BYTES + 1)))), "credential");
+        Message.Role.CLIENT)), "peer id"); // 256 bytes in 128 characters
+    assertRefused(MessageCodec.encode(new Message.Hello(1, "p", 2, Message.Role.CLIENT,
+        Map.of("token", "t".repeat(Message.MAX_CREDENTIAL_BYTES + 1)), Optional.empty())),
+        "credential");
     assertThat(MessageCodec.decode(MessageCodec.encode(new Message.Hello(1,
-        "p".repeat(Message.MAX_PEER_ID_BYTES), 1, Message.Role.CLIENT, Map.of())))).isNotNull();
+        "p".repeat(Message.MAX_PEER_ID_BYTES), 1, Message.Role.CLIENT)))).isNotNull();
   }
 
   @Test
@@ -234,11 +240,11 @@ class MessageValidationTest {
     fetch.putArray("hashes");
     assertRefused(CanonicalCbor.encode(fetch), "no field 'zzz'");
     ObjectNode hello = F.objectNode().put("kind", "hello").put("id", 1).put("peer", "p")
-        .put("version", 1).put("role", "client").put("future", true);
+        .put("version", Message.PROTOCOL_VERSION).put("role", "client").put("future", true);
     assertRefused(CanonicalCbor.encode(hello), "no field 'future'");
-    hello.put("version", 2);
+    hello.put("version", 1); // a peer of protocol 1 is read, to be answered version-mismatch
     assertThat(((Message.Hello) MessageCodec.decode(CanonicalCbor.encode(hello))).version())
-        .isEqualTo(2);
+        .isEqualTo(1);
     ObjectNode interest = F.objectNode();
     interest.set("address", A.toValue());
     interest.putArray("heads");

@@ -10,6 +10,11 @@ package io.replikon.storage;
 public enum Column {
   /** Commit values and the commit index, keyed by commit id. */
   COMMITS("commits"),
+  /**
+   * The signature of each commit (64 bytes), keyed by commit id: checked when the commit came in,
+   * sent with it to every peer it is offered to.
+   */
+  SIGNATURES("signatures"),
   /** Chunks of transactions and other small values, keyed by hash. */
   CHUNKS("chunks"),
   /** Large binary values, keyed by hash; stored apart from the small entries. */

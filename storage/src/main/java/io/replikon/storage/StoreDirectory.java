@@ -52,10 +52,11 @@ final class StoreDirectory implements AutoCloseable {
   /** Our lock file. */
   static final String LOCK = "replikon.lock";
   /**
-   * The on-disk format this code reads and writes. 2: large chunks in chunk files, the chunk
-   * column's entries tagged (1 had every chunk in RocksDB).
+   * The on-disk format this code reads and writes. 3: signed commits (commit format 2, a
+   * signatures column); 2: large chunks in chunk files, the chunk column's entries tagged (1 had
+   * every chunk in RocksDB).
    */
-  static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION = 3;
 
   private static final String MARKER_TMP = MARKER + ".tmp";
   private static final String MARKER_HEADER = "replikon store";
@@ -228,7 +229,10 @@ final class StoreDirectory implements AutoCloseable {
     if (!String.valueOf(FORMAT_VERSION).equals(version)) {
       throw new ReplikonException(Reason.STORE_VERSION, "store " + dir + " has format version "
           + (version == null ? "(none readable)" : version) + " in " + marker
-          + "; this replikon reads version " + FORMAT_VERSION + " only");
+          + "; this replikon reads version " + FORMAT_VERSION + " only"
+          + ("2".equals(version) ? " (version 2 holds unsigned commits, which peers of protocol 2"
+              + " refuse: collect into a new store, or replicate from a peer that has them signed)"
+              : ""));
     }
   }
 

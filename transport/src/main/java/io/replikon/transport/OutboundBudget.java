@@ -12,6 +12,8 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.replikon.cdvcs.Update;
 import io.replikon.protocol.Message;
+import io.replikon.trust.Signature;
+import io.replikon.trust.VerifyingKey;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -322,7 +324,7 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
     return FRAME_OVERHEAD + switch (message.kind()) {
       case HELLO -> {
         Message.Hello h = (Message.Hello) message;
-        long n = 64 + 3L * h.peer().length();
+        long n = 64 + 3L * h.peer().length() + (h.challenge().isPresent() ? 48 : 0);
         for (var e : h.credentials().entrySet()) {
           n += field + 3L * (e.getKey().length() + e.getValue().length());
         }
@@ -340,7 +342,7 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
         Message.Publish p = (Message.Publish) message;
         long n = 64 + address + hash * p.heads().size();
         for (Update.Entry e : p.commits()) {
-          n += field + hash * (1 + e.parents().size());
+          n += 2 * field + hash * (1 + e.parents().size()) + Signature.BYTES;
         }
         for (var e : p.values().entrySet()) {
           n += hash + field + e.getValue().length;
@@ -356,6 +358,7 @@ final class OutboundBudget extends ChannelOutboundHandlerAdapter {
         }
         yield n;
       }
+      case AUTH -> 48 + VerifyingKey.BYTES + Signature.BYTES;
       case ERROR -> 64 + 3L * ((Message.ErrorReport) message).message().length();
     };
   }

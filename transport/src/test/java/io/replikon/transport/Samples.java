@@ -8,9 +8,12 @@ import io.replikon.cdvcs.Update;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.ErrorCode;
 import io.replikon.protocol.Message.Kind;
+import io.replikon.trust.Challenge;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -28,21 +31,27 @@ final class Samples {
 
   private Samples() {}
 
+  /** The key that signs the sample publish and auth. */
+  static final SigningKey KEY = SigningKey.fromSeed(new byte[32]);
+
   /** Returns a message of each kind (a new kind fails to compile here). */
   static Message of(Kind kind) {
     return switch (kind) {
       case HELLO -> new Message.Hello(1, "peer-a", Message.PROTOCOL_VERSION, Message.Role.SERVER,
-          Map.of("token", "s3cret"));
+          Map.of("token", "s3cret"), Optional.of(Challenge.of(new byte[Challenge.BYTES])));
       case SUBSCRIBE -> new Message.Subscribe(2,
           List.of(new Message.Interest(ADDRESS, Set.of(H1))));
       case SUBSCRIBE_ACK -> new Message.SubscribeAck(3, 2, List.of(ADDRESS));
-      case PUBLISH -> new Message.Publish(4, ADDRESS, List.of(new Update.Entry(H2, List.of(H1))),
-          Set.of(H2), Map.of(H2, V2.clone()));
+      case PUBLISH -> new Message.Publish(4, ADDRESS,
+          List.of(new Update.Entry(H2, List.of(H1), KEY.signCommit(H2))), Set.of(H2),
+          Map.of(H2, V2.clone()));
       case PUBLISH_ACK -> new Message.PublishAck(5, 4, ADDRESS, Set.of(H2));
       case FETCH -> new Message.Fetch(6, List.of(H1, H2));
       case FETCH_REPLY -> new Message.FetchReply(7, 6, List.of(
           new Message.Slice(H1, 0, V1.length, V1.clone()),
           new Message.Slice(H2, 0, -1, new byte[0])), true);
+      case AUTH -> new Message.Auth(9, KEY.verifyingKey(),
+          KEY.prove(Challenge.of(new byte[Challenge.BYTES]), "peer-a", "peer-b"));
       case ERROR -> new Message.ErrorReport(8, 7, ErrorCode.HASH_MISMATCH, "bad hash");
     };
   }

@@ -9,6 +9,7 @@ import io.replikon.cdvcs.Transaction;
 import io.replikon.storage.testkit.RecordingFileChannel;
 import io.replikon.storage.testkit.RecordingFileChannel.Event;
 import io.replikon.storage.testkit.RecordingFileChannel.Journal;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.Hash;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JsonLinesSinkTest {
   static final Address ADDRESS = new Address("alice", new UUID(3, 3));
-  static final Commit INFO = new Commit(List.of(), List.of(), "alice", 0, ADDRESS);
+  static final Commit INFO = new Commit(List.of(), List.of(), "alice", 0, ADDRESS,
+      SigningKey.fromSeed(new byte[32]).verifyingKey());
   static final Hash C1 = Hash.sha256(new byte[] {1});
   static final Hash C2 = Hash.sha256(new byte[] {2});
 

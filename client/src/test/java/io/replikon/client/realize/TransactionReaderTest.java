@@ -12,6 +12,7 @@ import io.replikon.cdvcs.Chunk;
 import io.replikon.cdvcs.Commit;
 import io.replikon.cdvcs.Transaction;
 import io.replikon.error.ReplikonException;
+import io.replikon.trust.SigningKey;
 import io.replikon.value.ByteBuilder;
 import io.replikon.value.Hash;
 import java.math.BigInteger;
@@ -27,7 +28,8 @@ class TransactionReaderTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HexFormat HEX = HexFormat.of();
   private static final Address ADDRESS = new Address("alice", new UUID(1, 2));
-  private static final Commit INFO = new Commit(List.of(), List.of(), "alice", 0, ADDRESS);
+  private static final Commit INFO = new Commit(List.of(), List.of(), "alice", 0, ADDRESS,
+      SigningKey.fromSeed(new byte[32]).verifyingKey());
   private static final Hash ID = Hash.sha256(new byte[] {1});
 
   static List<Transaction> sample() {
