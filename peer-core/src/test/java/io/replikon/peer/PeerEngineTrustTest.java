@@ -183,7 +183,7 @@ class PeerEngineTrustTest {
   }
 
   long commits(Address address) {
-    return store.summary(address).map(s -> (long) s.commitCount()).orElse(0L);
+    return store.summary(address).map(CdvcsStore.Summary::commitCount).orElse(0L);
   }
 
   // ---- signatures and writers ----
