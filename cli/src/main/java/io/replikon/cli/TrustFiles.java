@@ -1,7 +1,7 @@
 package io.replikon.cli;
 
 import io.replikon.error.ReplikonException;
-import io.replikon.trust.AccessPolicy;
+import io.replikon.peer.AccessPolicy;
 import io.replikon.trust.KeyList;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,10 +1,10 @@
 package io.replikon.client;
 
+import io.replikon.peer.AccessPolicy;
 import io.replikon.peer.EngineConfig;
 import io.replikon.protocol.Message;
 import io.replikon.storage.Durability;
 import io.replikon.transport.TransportLimits;
-import io.replikon.trust.AccessPolicy;
 import io.replikon.trust.SigningKey;
 import java.net.URI;
 import java.nio.file.Path;

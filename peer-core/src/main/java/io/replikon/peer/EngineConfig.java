@@ -1,7 +1,6 @@
 package io.replikon.peer;
 
 import io.replikon.protocol.Message;
-import io.replikon.trust.AccessPolicy;
 import io.replikon.trust.Challenge;
 import io.replikon.trust.SigningKey;
 import java.nio.charset.StandardCharsets;

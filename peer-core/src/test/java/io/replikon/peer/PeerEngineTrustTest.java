@@ -18,7 +18,6 @@ import io.replikon.protocol.Message.Role;
 import io.replikon.storage.Stores;
 import io.replikon.testkit.FakeClock;
 import io.replikon.testkit.TestKeys;
-import io.replikon.trust.AccessPolicy;
 import io.replikon.trust.Challenge;
 import io.replikon.trust.KeyList;
 import io.replikon.trust.Signature;

@@ -11,7 +11,6 @@ import io.replikon.peer.SimNetwork.SimPeer;
 import io.replikon.protocol.Message;
 import io.replikon.protocol.Message.Role;
 import io.replikon.testkit.TestKeys;
-import io.replikon.trust.AccessPolicy;
 import io.replikon.trust.Challenge;
 import io.replikon.trust.KeyList;
 import io.replikon.trust.Signature;

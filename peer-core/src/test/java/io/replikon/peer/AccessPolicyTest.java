@@ -1,19 +1,21 @@
-package io.replikon.trust;
+package io.replikon.peer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.replikon.cdvcs.Address;
 import io.replikon.testkit.TestKeys;
+import io.replikon.trust.KeyList;
+import io.replikon.trust.VerifyingKey;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** Who may write which addresses, and who may read. */
 class AccessPolicyTest {
-  static final VerifyingKey ALICE = KeyListTest.ALICE;
-  static final VerifyingKey ALICE_LAPTOP = KeyListTest.ALICE_LAPTOP;
-  static final VerifyingKey BOB = KeyListTest.BOB;
-  static final VerifyingKey MALLORY = KeyListTest.MALLORY;
+  static final VerifyingKey ALICE = TestKeys.ALICE.key().verifyingKey();
+  static final VerifyingKey ALICE_LAPTOP = TestKeys.key("alice laptop").verifyingKey();
+  static final VerifyingKey BOB = TestKeys.BOB.key().verifyingKey();
+  static final VerifyingKey MALLORY = TestKeys.key("mallory").verifyingKey();
   static final UUID ID = new UUID(4, 2);
 
   static final KeyList WRITERS = KeyList.parse("alice " + ALICE + "\nalice " + ALICE_LAPTOP

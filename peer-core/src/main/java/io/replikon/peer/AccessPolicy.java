@@ -1,6 +1,8 @@
-package io.replikon.trust;
+package io.replikon.peer;
 
 import io.replikon.cdvcs.Address;
+import io.replikon.trust.KeyList;
+import io.replikon.trust.VerifyingKey;
 import java.util.Objects;
 import java.util.Optional;
 
