@@ -304,8 +304,14 @@ public final class MessageCodec {
     switch (m.kind()) {
       case PUBLISH -> {
         Message.Publish p = (Message.Publish) m;
-        p.values().forEach(MessageCodec::verifyValue);
-        verifySignatures(p);
+        Map<Hash, Commit> commits = new HashMap<>();
+        p.values().forEach((id, value) -> {
+          Commit commit = checkValue(id, value);
+          if (commit != null) {
+            commits.put(id, commit);
+          }
+        });
+        verifySignatures(p, commits);
       }
       case FETCH_REPLY -> {
         for (Message.Slice s : ((Message.FetchReply) m).slices()) {
@@ -327,17 +333,12 @@ public final class MessageCodec {
    * bad signature is left for the engine to refuse as {@code forbidden}; the link is not closed
    * here.
    */
-  private static void verifySignatures(Message.Publish p) {
-    try {
-      for (Update.Entry e : p.commits()) {
-        byte[] value = p.values().get(e.id());
-        if (value != null
-            && !Commit.decode(value).signer().verifiesCommit(e.id(), e.signature())) {
-          return;
-        }
+  private static void verifySignatures(Message.Publish p, Map<Hash, Commit> inline) {
+    for (Update.Entry e : p.commits()) {
+      Commit commit = inline.get(e.id()); // none for an entry naming a chunk: the engine refuses it
+      if (commit != null && !commit.signer().verifiesCommit(e.id(), e.signature())) {
+        return;
       }
-    } catch (ReplikonException notACommit) {
-      return; // an entry naming a chunk: the engine refuses it with its reason
     }
   }
 
@@ -355,6 +356,11 @@ public final class MessageCodec {
    *     chunk
    */
   public static void verifyValue(Hash id, byte[] value) {
+    checkValue(id, value);
+  }
+
+  /** Checks a value as {@link #verifyValue} does; returns it decoded if it is a commit value. */
+  private static Commit checkValue(Hash id, byte[] value) {
     Hash actual = Hash.sha256(value);
     if (!actual.equals(id)) {
       throw new ReplikonException(Reason.HASH_MISMATCH, "value " + id + " hashes to " + actual);
@@ -362,8 +368,13 @@ public final class MessageCodec {
     int major = value.length == 0 ? -1 : (value[0] & 0xff) >>> 5;
     try {
       switch (major) {
-        case 5 -> Commit.decode(value);
-        case 4 -> Chunk.checkEncoding(value);
+        case 5 -> {
+          return Commit.decode(value);
+        }
+        case 4 -> {
+          Chunk.checkEncoding(value);
+          return null;
+        }
         default -> throw new ReplikonException(Reason.MALFORMED_VALUE,
             "neither a commit value (a map) nor a chunk (a list)");
       }
