@@ -36,12 +36,12 @@ import io.replikon.value.Hash;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -718,9 +718,15 @@ final class RunningPeer implements Peer, ConnectionHandler {
     final AtomicLong refusals = new AtomicLong();
     final AtomicLong internalErrors = new AtomicLong();
     final AtomicLong storeFailures = new AtomicLong();
-    /** Publishes and proofs refused as forbidden, by what for. */
+    /** Publishes and proofs refused as forbidden, by what for: one counter each, made here. */
     final Map<PeerEvents.Forbidden, AtomicLong> forbidden =
-        new ConcurrentHashMap<>();
+        new EnumMap<>(PeerEvents.Forbidden.class);
+
+    Metrics() {
+      for (PeerEvents.Forbidden kind : PeerEvents.Forbidden.values()) {
+        forbidden.put(kind, new AtomicLong());
+      }
+    }
 
     PeerStatus.Counters counters() {
       return new PeerStatus.Counters(connectionsOpened.get(), commitsStored.get(),
@@ -729,11 +735,8 @@ final class RunningPeer implements Peer, ConnectionHandler {
     }
 
     private Map<String, Long> forbiddenByLabel() {
-      Map<String, Long> out = new TreeMap<>();
-      for (PeerEvents.Forbidden kind : PeerEvents.Forbidden.values()) {
-        AtomicLong n = forbidden.get(kind);
-        out.put(kind.label(), n == null ? 0 : n.get());
-      }
+      Map<String, Long> out = new HashMap<>();
+      forbidden.forEach((kind, n) -> out.put(kind.label(), n.get()));
       return out;
     }
 
@@ -769,7 +772,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
                 + ": forbidden: " + Printable.of(error.message(), 1_000));
         syncWaiters.values().forEach(w -> w.forEach(f -> f.completeExceptionally(refusal)));
         syncWaiters.clear();
-      } else if (error.code() != Message.ErrorCode.FORBIDDEN || error.re() == 0) {
+      } else if (error.code() != Message.ErrorCode.FORBIDDEN) { // publishRefused logs those
         LOG.warn("peer at {} reported {}: {}", link.describe(), error.code().wireName(),
             Printable.of(error.message(), 1_000));
       }
@@ -798,7 +801,7 @@ final class RunningPeer implements Peer, ConnectionHandler {
 
     @Override
     public void forbidden(Link link, PeerEvents.Forbidden kind, String reason) {
-      forbidden.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
+      forbidden.get(kind).incrementAndGet();
       LOG.warn("refused from {}: forbidden ({}): {}", link.describe(), kind.label(),
           Printable.of(reason, 1_000));
       observer.forbidden(link, kind, reason);
