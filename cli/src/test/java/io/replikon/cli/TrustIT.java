@@ -85,16 +85,11 @@ class TrustIT {
         "--port", "0", "--writers", writers.toString())) {
       String url = peer.await(LISTENING).group(1);
 
-      Cli.Result in = CliProcess.runToEnd("collect", "--store", dir.resolve("c1").toString(),
-          "--crdt", address.toString(), "--source", "jsonl", "--file", events.toString(),
-          "--connect", url, "--key", dir.resolve("alice.key").toString());
+      Cli.Result in = collect("c1", address, events, url, "alice.key");
       assertThat(in.exitCode()).as(in.out()).isZero();
 
       Address other = new Address("alice", UUID.randomUUID());
-      Cli.Result refused = CliProcess.runToEnd("collect", "--store",
-          dir.resolve("c2").toString(), "--crdt", other.toString(), "--source", "jsonl",
-          "--file", events.toString(), "--connect", url, "--key",
-          dir.resolve("mallory.key").toString());
+      Cli.Result refused = collect("c2", other, events, url, "mallory.key");
       assertThat(refused.exitCode()).as(refused.out()).isNotZero();
       assertThat(refused.out()).contains("forbidden").contains("not listed for user 'alice'");
 
@@ -176,10 +171,8 @@ class TrustIT {
     try (CliProcess peer = CliProcess.start("peer", "--store", dir.resolve("p").toString(),
         "--port", "0", "--writers", writers.toString())) {
       String url = peer.await(LISTENING).group(1);
-      String[] fromLaptop = {"collect", "--store", dir.resolve("c").toString(), "--crdt",
-          new Address("alice", UUID.randomUUID()).toString(), "--source", "jsonl", "--file",
-          events.toString(), "--connect", url, "--key", dir.resolve("laptop.key").toString()};
-      Cli.Result before = CliProcess.runToEnd(fromLaptop);
+      Address address = new Address("alice", UUID.randomUUID());
+      Cli.Result before = collect("c", address, events, url, "laptop.key");
       assertThat(before.exitCode()).as(before.out()).isNotZero();
       assertThat(before.out()).contains("forbidden");
 
@@ -187,8 +180,7 @@ class TrustIT {
           StandardOpenOption.APPEND);
       peer.signal("HUP");
       peer.await(Pattern.compile("reloaded the trust files"));
-      fromLaptop[2] = dir.resolve("c2").toString();
-      Cli.Result after = CliProcess.runToEnd(fromLaptop);
+      Cli.Result after = collect("c2", address, events, url, "laptop.key");
       assertThat(after.exitCode()).as(after.out()).isZero();
     }
   }
@@ -205,23 +197,35 @@ class TrustIT {
     try (CliProcess peer = CliProcess.start("peer", "--store", dir.resolve("p").toString(),
         "--port", "0", "--readers", readers.toString())) {
       String url = peer.await(LISTENING).group(1);
-      Cli.Result in = CliProcess.runToEnd("collect", "--store", dir.resolve("c").toString(),
-          "--crdt", address.toString(), "--source", "jsonl", "--file", events.toString(),
-          "--connect", url, "--key", dir.resolve("writer.key").toString());
+      Cli.Result in = collect("c", address, events, url, "writer.key");
       assertThat(in.exitCode()).as(in.out()).isZero();
 
-      Cli.Result read = CliProcess.runToEnd("stream", "--connect", url, "--crdt",
-          address.toString(), "--into", "jsonl:" + dir.resolve("out.jsonl"), "--until-synced",
-          "--key", dir.resolve("reader.key").toString());
+      Cli.Result read = stream(url, address, "out.jsonl", "reader.key");
       assertThat(read.exitCode()).as(read.out()).isZero();
       assertThat(Files.readString(dir.resolve("out.jsonl"))).contains("\"x\"");
 
-      Cli.Result refused = CliProcess.runToEnd("stream", "--connect", url, "--crdt",
-          address.toString(), "--into", "jsonl:" + dir.resolve("refused.jsonl"),
-          "--until-synced", "--key", dir.resolve("stranger.key").toString());
+      Cli.Result refused = stream(url, address, "refused.jsonl", "stranger.key");
       assertThat(refused.exitCode()).as(refused.out()).isNotZero();
       assertThat(refused.out()).contains("forbidden").contains("not listed");
     }
+  }
+
+  /**
+   * Runs {@code collect} as a process: the events of a file into {@code crdt}, from a store of its
+   * own under the test directory, pushed to the peer at {@code url}, signed with the key file
+   * {@code key} there.
+   */
+  private Cli.Result collect(String store, Address crdt, Path events, String url, String key)
+      throws Exception {
+    return CliProcess.runToEnd("collect", "--store", dir.resolve(store).toString(), "--crdt",
+        crdt.toString(), "--source", "jsonl", "--file", events.toString(), "--connect", url,
+        "--key", dir.resolve(key).toString());
+  }
+
+  /** Runs {@code stream --until-synced} of {@code crdt} into {@code out}, proving {@code key}. */
+  private Cli.Result stream(String url, Address crdt, String out, String key) throws Exception {
+    return CliProcess.runToEnd("stream", "--connect", url, "--crdt", crdt.toString(), "--into",
+        "jsonl:" + dir.resolve(out), "--until-synced", "--key", dir.resolve(key).toString());
   }
 
   private String keygen(String name) {
